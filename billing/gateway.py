@@ -1,0 +1,284 @@
+"""The billing gateway: the one way other apps read from and write to billing.
+
+The backend is chosen by the BILLING_GATEWAY setting (a dotted path), the way Django chooses
+EMAIL_BACKEND. The local backend reads this app's tables; an HTTP adapter to the utility's
+billing system implements the same interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, Sum
+from django.utils.module_loading import import_string
+
+from . import models
+from .pricing import PricedConsumption, TariffRate, price_consumption
+
+
+class BillingError(Exception):
+    """The billing system refused or could not perform an operation."""
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    serial_number: str
+    seal_number: str
+    last_reading: int | None
+    last_reading_on: date | None
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    subscriber_code: str
+    holder_kind: str
+    holder_fin: str
+    holder_name: str
+    address: str
+    branch_code: str
+    branch_name: str
+    category: str
+    zone: str
+    meters: tuple[MeterInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class InvoiceLineInfo:
+    meter_serial: str
+    seal_number: str
+    previous_reading: int
+    current_reading: int
+    estimated: bool
+    consumption: int
+
+
+@dataclass(frozen=True)
+class InvoiceInfo:
+    number: str
+    subscriber_code: str
+    period: date
+    period_start: date
+    period_end: date
+    issued_on: date
+    due_on: date
+    consumption: int
+    water_amount: Decimal
+    sewerage_amount: Decimal
+    total: Decimal
+    lines: tuple[InvoiceLineInfo, ...] = field(default=())
+
+    @property
+    def estimated(self) -> bool:
+        return any(line.estimated for line in self.lines)
+
+    def as_json(self) -> dict:
+        """A JSON-safe snapshot, kept with a claim."""
+        return {
+            "number": self.number,
+            "subscriber_code": self.subscriber_code,
+            "period": self.period.isoformat(),
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "issued_on": self.issued_on.isoformat(),
+            "due_on": self.due_on.isoformat(),
+            "consumption": self.consumption,
+            "water_amount": str(self.water_amount),
+            "sewerage_amount": str(self.sewerage_amount),
+            "total": str(self.total),
+            "lines": [
+                {
+                    "meter_serial": ln.meter_serial,
+                    "seal_number": ln.seal_number,
+                    "previous_reading": ln.previous_reading,
+                    "current_reading": ln.current_reading,
+                    "estimated": ln.estimated,
+                    "consumption": ln.consumption,
+                }
+                for ln in self.lines
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class AdjustmentInfo:
+    reference: str
+    subscriber_code: str
+    invoice_number: str
+    amount: Decimal
+    posted_on: date
+    created: bool  # False when the reference had already been posted
+
+
+class BillingGateway(Protocol):
+    def account_by_code(self, subscriber_code: str) -> AccountInfo | None: ...
+
+    def accounts_of_fin(self, fin: str) -> list[AccountInfo]: ...
+
+    def invoices_of_account(self, subscriber_code: str, *, since: date | None = None) -> list[InvoiceInfo]: ...
+
+    def invoice(self, number: str) -> InvoiceInfo | None: ...
+
+    def balance(self, subscriber_code: str, *, as_of: date | None = None) -> Decimal: ...
+
+    def price(self, subscriber_code: str, *, period_start: date, period_end: date,
+              consumption: int) -> PricedConsumption: ...
+
+    def post_adjustment(self, *, reference: str, subscriber_code: str, invoice_number: str,
+                        amount: Decimal, posted_on: date, claim_number: str, note: str) -> AdjustmentInfo: ...
+
+
+def _meter_info(meter: models.Meter) -> MeterInfo:
+    readings = list(meter.readings.all())  # prefetched, ordered by day
+    last = readings[-1] if readings else None
+    return MeterInfo(
+        serial_number=meter.serial_number,
+        seal_number=meter.seal_number,
+        last_reading=last.value if last else None,
+        last_reading_on=last.taken_on if last else None,
+    )
+
+
+def _account_info(account: models.Account) -> AccountInfo:
+    return AccountInfo(
+        subscriber_code=account.subscriber_code,
+        holder_kind=account.holder_kind,
+        holder_fin=account.holder_fin,
+        holder_name=account.holder_name,
+        address=account.address,
+        branch_code=account.branch.code,
+        branch_name=account.branch.name,
+        category=account.category,
+        zone=account.zone,
+        meters=tuple(_meter_info(m) for m in account.meters.all()),
+    )
+
+
+def _invoice_info(invoice: models.Invoice, subscriber_code: str) -> InvoiceInfo:
+    return InvoiceInfo(
+        number=invoice.number,
+        subscriber_code=subscriber_code,
+        period=invoice.period,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        consumption=invoice.consumption,
+        water_amount=invoice.water_amount,
+        sewerage_amount=invoice.sewerage_amount,
+        total=invoice.total,
+        lines=tuple(
+            InvoiceLineInfo(
+                meter_serial=ln.meter.serial_number,
+                seal_number=ln.meter.seal_number,
+                previous_reading=ln.previous_reading,
+                current_reading=ln.current_reading,
+                estimated=ln.estimated,
+                consumption=ln.consumption,
+            )
+            for ln in invoice.lines.all()
+        ),
+    )
+
+
+class LocalBillingGateway:
+    """Reads and writes the billing tables of this database."""
+
+    def _accounts(self):
+        return models.Account.objects.select_related("branch").prefetch_related(
+            Prefetch("meters", queryset=models.Meter.objects.order_by("serial_number").prefetch_related(
+                Prefetch("readings", queryset=models.Reading.objects.order_by("taken_on"))
+            ))
+        )
+
+    def account_by_code(self, subscriber_code: str) -> AccountInfo | None:
+        account = self._accounts().filter(subscriber_code=subscriber_code).first()
+        return _account_info(account) if account else None
+
+    def accounts_of_fin(self, fin: str) -> list[AccountInfo]:
+        return [_account_info(a) for a in self._accounts().filter(holder_fin=fin).order_by("subscriber_code")]
+
+    def _invoices(self):
+        return models.Invoice.objects.select_related("account").prefetch_related(
+            Prefetch("lines", queryset=models.InvoiceLine.objects.select_related("meter").order_by("meter__serial_number"))
+        )
+
+    def invoices_of_account(self, subscriber_code: str, *, since: date | None = None) -> list[InvoiceInfo]:
+        qs = self._invoices().filter(account__subscriber_code=subscriber_code)
+        if since is not None:
+            qs = qs.filter(period__gte=since)
+        return [_invoice_info(i, subscriber_code) for i in qs.order_by("-period")]
+
+    def invoice(self, number: str) -> InvoiceInfo | None:
+        inv = self._invoices().filter(number=number).first()
+        return _invoice_info(inv, inv.account.subscriber_code) if inv else None
+
+    def balance(self, subscriber_code: str, *, as_of: date | None = None) -> Decimal:
+        account = models.Account.objects.filter(subscriber_code=subscriber_code).first()
+        if account is None:
+            raise BillingError(f"unknown account {subscriber_code}")
+        invoices = models.Invoice.objects.filter(account=account)
+        payments = models.Payment.objects.filter(account=account)
+        adjustments = models.Adjustment.objects.filter(account=account)
+        if as_of is not None:
+            invoices = invoices.filter(issued_on__lte=as_of)
+            payments = payments.filter(paid_on__lte=as_of)
+            adjustments = adjustments.filter(posted_on__lte=as_of)
+        zero = Decimal("0.00")
+        billed = invoices.aggregate(s=Sum("total"))["s"] or zero
+        paid = payments.aggregate(s=Sum("amount"))["s"] or zero
+        adjusted = adjustments.aggregate(s=Sum("amount"))["s"] or zero
+        return billed - paid + adjusted
+
+    def price(self, subscriber_code: str, *, period_start: date, period_end: date,
+              consumption: int) -> PricedConsumption:
+        account = models.Account.objects.get(subscriber_code=subscriber_code)
+        rates = [
+            TariffRate(service=t.service, price=t.price, valid_from=t.valid_from)
+            for t in models.Tariff.objects.filter(category=account.category, zone=account.zone)
+        ]
+        return price_consumption(rates=rates, period_start=period_start, period_end=period_end,
+                                 consumption=consumption)
+
+    def post_adjustment(self, *, reference: str, subscriber_code: str, invoice_number: str,
+                        amount: Decimal, posted_on: date, claim_number: str, note: str) -> AdjustmentInfo:
+        existing = models.Adjustment.objects.filter(reference=reference).select_related("account", "invoice").first()
+        if existing is None:
+            account = models.Account.objects.filter(subscriber_code=subscriber_code).first()
+            invoice = models.Invoice.objects.filter(number=invoice_number, account=account).first()
+            if account is None or invoice is None:
+                raise BillingError(f"unknown account or invoice {subscriber_code}/{invoice_number}")
+            try:
+                with transaction.atomic():
+                    existing = models.Adjustment.objects.create(
+                        account=account, invoice=invoice, amount=amount, posted_on=posted_on,
+                        reference=reference, claim_number=claim_number, note=note,
+                    )
+                created = True
+            except IntegrityError:  # posted concurrently under the same reference
+                existing = models.Adjustment.objects.select_related("account", "invoice").get(reference=reference)
+                created = False
+        else:
+            created = False
+        return AdjustmentInfo(
+            reference=existing.reference,
+            subscriber_code=existing.account.subscriber_code,
+            invoice_number=existing.invoice.number if existing.invoice else "",
+            amount=existing.amount,
+            posted_on=existing.posted_on,
+            created=created,
+        )
+
+
+@lru_cache(maxsize=None)
+def _gateway_class(path: str):
+    return import_string(path)
+
+
+def get_gateway() -> BillingGateway:
+    return _gateway_class(settings.BILLING_GATEWAY)()

@@ -1,0 +1,177 @@
+"""The local billing backend: the utility's accounts, meters, readings, invoices, payments,
+tariffs and adjustments. Other apps reach these only through billing.gateway."""
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    HOUSEHOLD = "household", _("Əhali")
+    NON_HOUSEHOLD = "non_household", _("Qeyri-əhali")
+
+
+class TariffZone(models.TextChoices):
+    BAKU_AREA = "baku_area", _("Bakı, Sumqayıt, Xırdalan, Abşeron")
+    OTHER = "other", _("Digər ərazilər")
+
+
+class Service(models.TextChoices):
+    WATER = "water", _("Su")
+    SEWERAGE = "sewerage", _("Kanalizasiya")
+
+
+class HolderKind(models.TextChoices):
+    PERSON = "person", _("Fiziki şəxs")
+    ORGANISATION = "organisation", _("Hüquqi şəxs")
+
+
+class Branch(models.Model):
+    """A regional office (filial / rayon idarəsi) responsible for the addresses of an area."""
+
+    code = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=200)
+    region = models.CharField(max_length=100)
+    zone = models.CharField(max_length=16, choices=TariffZone.choices)
+    address = models.CharField(max_length=300, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "branches"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Account(models.Model):
+    subscriber_code = models.CharField(max_length=12, unique=True)
+    holder_kind = models.CharField(max_length=16, choices=HolderKind.choices, default=HolderKind.PERSON)
+    holder_fin = models.CharField(max_length=7, blank=True, db_index=True)
+    holder_name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300)
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="accounts")
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.HOUSEHOLD)
+    zone = models.CharField(max_length=16, choices=TariffZone.choices)
+    opened_on = models.DateField()
+
+    def __str__(self) -> str:
+        return self.subscriber_code
+
+
+class Meter(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="meters")
+    serial_number = models.CharField(max_length=32, unique=True)
+    seal_number = models.CharField(max_length=32)
+    installed_on = models.DateField()
+
+    def __str__(self) -> str:
+        return self.serial_number
+
+
+class Reading(models.Model):
+    """A register value of a meter on a day, in m³."""
+
+    class Source(models.TextChoices):
+        CONTROLLER = "controller", _("Nəzarətçi")
+        ESTIMATE = "estimate", _("Hesablanmış")
+        INSPECTION = "inspection", _("Yerində yoxlama")
+
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="readings")
+    taken_on = models.DateField()
+    value = models.PositiveIntegerField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.CONTROLLER)
+
+    class Meta:
+        indexes = [models.Index(fields=["meter", "taken_on"])]
+        ordering = ["meter", "taken_on"]
+
+
+class Tariff(models.Model):
+    """A price per m³ (AZN, VAT included) in force from a date until the next one."""
+
+    category = models.CharField(max_length=16, choices=Category.choices)
+    zone = models.CharField(max_length=16, choices=TariffZone.choices)
+    service = models.CharField(max_length=16, choices=Service.choices)
+    price = models.DecimalField(max_digits=8, decimal_places=4)
+    valid_from = models.DateField()
+    decision = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "zone", "service", "valid_from"], name="tariff_unique_from"
+            )
+        ]
+        ordering = ["category", "zone", "service", "valid_from"]
+
+    def __str__(self) -> str:
+        return f"{self.category}/{self.zone}/{self.service} {self.price} from {self.valid_from}"
+
+
+class Invoice(models.Model):
+    """A monthly bill. The period runs from the previous reading's day (exclusive) to the
+    current reading's day (inclusive)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invoices")
+    number = models.CharField(max_length=20, unique=True)
+    period = models.DateField(help_text="First day of the billed month")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    issued_on = models.DateField()
+    due_on = models.DateField()
+    consumption = models.PositiveIntegerField()
+    water_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    sewerage_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-period"])]
+        ordering = ["-period"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    """One meter's part of an invoice."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="invoice_lines")
+    previous_reading = models.PositiveIntegerField()
+    current_reading = models.PositiveIntegerField()
+    estimated = models.BooleanField(default=False)
+    consumption = models.PositiveIntegerField()
+
+
+class Payment(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="payments")
+    paid_on = models.DateField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reference = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "paid_on"])]
+
+
+class Adjustment(models.Model):
+    """A correction of the debt (borca düzəliş). A negative amount lowers the debt.
+
+    The reference is unique, so a retried posting never posts twice.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="adjustments")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    posted_on = models.DateField()
+    reference = models.CharField(max_length=80, unique=True)
+    claim_number = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "posted_on"])]
+
+
+ZERO = Decimal("0.00")

@@ -1,0 +1,143 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from identity.models import LoginMethod
+
+from .transitions import OPEN_STATUSES, ClaimOutcome, ClaimStatus
+
+
+class Channel(models.TextChoices):
+    PORTAL = "azersu_web", _("azersu.az portalı")
+    EGOV = "egov", _("e-gov.az")
+    ESU = "esu", _("e-su.az")
+    API = "api", _("API")
+
+
+class ReasonTemplate(models.Model):
+    """A predefined reason for a claim, managed by staff, in three languages."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    text_az = models.CharField(max_length=200)
+    text_en = models.CharField(max_length=200)
+    text_ru = models.CharField(max_length=200)
+    requires_text = models.BooleanField(default=False, help_text="The citizen must describe the reason")
+    ordering = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["ordering", "id"]
+
+    def __str__(self) -> str:
+        return self.text_az
+
+    def text(self, language: str) -> str:
+        return getattr(self, f"text_{language}", "") or self.text_az
+
+
+class ClaimNumberSequence(models.Model):
+    """The yearly sequence behind claim numbers; its row is locked while a number is taken."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Claim(models.Model):
+    number = models.CharField(_("müraciət nömrəsi"), max_length=20, unique=True)
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.REGISTERED)
+    outcome = models.CharField(max_length=16, choices=ClaimOutcome.choices, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PORTAL)
+    login_method = models.CharField(max_length=20, choices=LoginMethod.choices)
+    language = models.CharField(max_length=2, default="az")
+
+    # What the claim is about: billing identifiers and a snapshot of the disputed invoice.
+    subscriber_code = models.CharField(max_length=12, db_index=True)
+    invoice_number = models.CharField(max_length=20)
+    invoice_snapshot = models.JSONField(default=dict)
+    holder_name = models.CharField(max_length=200, blank=True)
+    address = models.CharField(max_length=300, blank=True)
+    branch = models.ForeignKey("billing.Branch", on_delete=models.PROTECT, related_name="claims")
+
+    reason = models.ForeignKey(ReasonTemplate, on_delete=models.PROTECT, related_name="claims")
+    reason_text = models.TextField(blank=True)
+    phone = models.CharField(max_length=16, help_text="E.164")
+    email = models.EmailField()
+    comment = models.TextField(blank=True)
+    consent_at = models.DateTimeField()
+
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="assigned_claims")
+    registered_at = models.DateTimeField()
+    due_on = models.DateField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    corrected_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    outcome_reason = models.TextField(blank=True)
+
+    # Idempotency: a repeated submission of the same draft returns the first claim.
+    submission_key = models.CharField(max_length=80, unique=True, default=uuid.uuid4)
+
+    class Meta:
+        ordering = ["-registered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice_number"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="claim_one_open_per_invoice",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["citizen", "-registered_at"]),
+            models.Index(fields=["branch", "status", "due_on"]),
+            models.Index(fields=["operator", "status", "due_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ClaimMeterEvidence(models.Model):
+    """Per meter: the reading the citizen declares on the claim's day and the photo showing it."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="evidence")
+    meter_serial = models.CharField(max_length=32)
+    seal_number = models.CharField(max_length=32, blank=True)
+    billed_reading = models.PositiveIntegerField(null=True, blank=True)
+    declared_reading = models.PositiveIntegerField()
+    photo = models.FileField(upload_to="claims/%Y/%m/")
+    photo_content_type = models.CharField(max_length=40)
+
+    class Meta:
+        ordering = ["meter_serial"]
+
+
+class ClaimEvent(models.Model):
+    """One entry of a claim's timeline."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=ClaimStatus.choices)
+    kind = models.CharField(max_length=40)
+    note = models.TextField(blank=True)
+    public = models.BooleanField(default=True, help_text="Shown to the citizen")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["claim", "at"])]
+
+
+class WorkingDayTransfer(models.Model):
+    """A Cabinet decree moving a day off or a working day (entered by staff every year)."""
+
+    day = models.DateField(unique=True)
+    is_working_day = models.BooleanField(help_text="Checked: the day becomes a working day; unchecked: a day off")
+    decree = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["day"]
