@@ -1,4 +1,9 @@
 from django.urls import path
 
+from . import views
+
 app_name = "identity"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+]

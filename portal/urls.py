@@ -1,4 +1,19 @@
 from django.urls import path
 
+from . import views
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("claims/", views.claim_list, name="claim_list"),
+    path("claims/find/", views.claim_find, name="claim_find"),
+    path("claims/new/", views.account_step, name="claim_new"),
+    path("claims/new/invoice/", views.invoice_step, name="claim_invoice"),
+    path("claims/new/details/", views.details_step, name="claim_details"),
+    path("claims/new/photo/<str:serial>/", views.draft_photo, name="draft_photo"),
+    path("claims/new/review/", views.review_step, name="claim_review"),
+    path("claims/<str:number>/", views.claim_detail, name="claim_detail"),
+    path("claims/<str:number>/registered/", views.registered, name="claim_registered"),
+    path("claims/<str:number>/receipt/", views.receipt, name="claim_receipt"),
+    path("claims/<str:number>/photos/<int:evidence_id>/", views.claim_photo, name="claim_photo"),
+]

@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand
+
+from identity.models import StaffAssignment, User
+
+
+class Command(BaseCommand):
+    help = "Print how to log in as a demo citizen and as demo staff."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default="8000")
+
+    def handle(self, *args, port: str, **options):
+        base = f"http://127.0.0.1:{port}"
+        w = self.stdout.write
+        w("")
+        w(f"The e-service runs at {base}/  (Ctrl-C stops web server, worker and periodic jobs)")
+        w(f"Log in as a citizen: {base}/auth/login/ - pick a login method and one of these demo citizens:")
+        for u in User.objects.filter(fin__isnull=False).order_by("last_name")[:10]:
+            w(f"    {u.fin}  {u.last_name} {u.first_name}")
+        staff = (StaffAssignment.objects.select_related("user", "branch").order_by("role", "branch__name")[:12])
+        if staff:
+            w(f"Demo staff (password: demo-pass-2026); the administrator logs in at {base}/admin/:")
+            for a in staff:
+                w(f"    {a.user.username:14} {a.role:22} {a.branch or 'all branches'}")
+        w(f"Sent e-mails and SMS: {base}/dev/outbox/")
+        w("")

@@ -1,0 +1,140 @@
+import re
+
+import phonenumbers
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+SUBSCRIBER_CODE_RE = re.compile(r"^\d{10}$")
+AZ_MOBILE_PREFIXES = {"10", "40", "44", "50", "51", "55", "60", "70", "77", "99"}
+
+
+def normalise_phone(value: str) -> str:
+    """An Azerbaijani mobile number in E.164 (+994XXXXXXXXX), or ValidationError."""
+    raw = re.sub(r"[\s\-()]", "", value or "")
+    error = forms.ValidationError(
+        _("Mobil nömrəni düzgün yazın, məsələn: 050 123 45 67 və ya +994 50 123 45 67."), code="phone"
+    )
+    if not raw:
+        raise forms.ValidationError(_("Telefon nömrəsini daxil edin."), code="required")
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    elif raw.startswith("994"):
+        raw = "+" + raw
+    try:
+        number = phonenumbers.parse(raw, "AZ")
+    except phonenumbers.NumberParseException:
+        raise error from None
+    national = str(number.national_number)
+    if (number.country_code != 994 or len(national) != 9 or national[:2] not in AZ_MOBILE_PREFIXES
+            or not phonenumbers.is_valid_number(number)):
+        raise error
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class AccountPickForm(forms.Form):
+    """The e-su.az way: one of the accounts held under the citizen's FIN."""
+
+    account = forms.ChoiceField(label=_("Abonent kodu"), widget=forms.RadioSelect,
+                                error_messages={"required": _("Abonent kodunu seçin.")})
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].choices = [
+            (a.subscriber_code, f"{a.subscriber_code} — {a.address}") for a in accounts
+        ]
+
+
+class AccountCheckForm(forms.Form):
+    """The e-gov.az way: any subscriber code, checked with "Yoxla"."""
+
+    subscriber_code = forms.CharField(
+        label=_("Abonent kodu"), max_length=20,
+        help_text=_("Fakturanın yuxarısında yazılmış 10 rəqəmli kod"),
+        error_messages={"required": _("Abonent kodunu daxil edin.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_subscriber_code(self) -> str:
+        code = re.sub(r"[\s\-]", "", self.cleaned_data["subscriber_code"])
+        if not SUBSCRIBER_CODE_RE.match(code):
+            raise forms.ValidationError(_("Abonent kodu 10 rəqəmdən ibarət olmalıdır."), code="format")
+        return code
+
+
+class InvoicePickForm(forms.Form):
+    invoice = forms.ChoiceField(label=_("Xətalı faktura"), widget=forms.RadioSelect,
+                                error_messages={"required": _("Xətalı fakturanın nömrəsini seçin.")})
+
+    def __init__(self, *args, invoices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].choices = [(i.number, i.number) for i in invoices]
+
+
+class DetailsForm(forms.Form):
+    reason = forms.ModelChoiceField(
+        label=_("Müraciətin səbəbi"), queryset=None, empty_label=_("Səbəbi seçin"),
+        error_messages={"required": _("Müraciətin səbəbini seçin."),
+                        "invalid_choice": _("Müraciətin səbəbini siyahıdan seçin.")},
+    )
+    reason_text = forms.CharField(
+        label=_("Səbəbin təsviri"), required=False, max_length=1000,
+        help_text=_("“Digər” seçdikdə səbəbi qısa yazın"), widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    phone = forms.CharField(
+        label=_("Telefon nömrəsi"), max_length=25, help_text=_("Mobil nömrə, məsələn 050 123 45 67"),
+        error_messages={"required": _("Telefon nömrəsini daxil edin.")},
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("Elektron poçt ünvanı"), max_length=254,
+        error_messages={"required": _("Elektron poçt ünvanını daxil edin."),
+                        "invalid": _("Elektron poçt ünvanını düzgün yazın, məsələn: ad@example.az.")},
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    comment = forms.CharField(label=_("Əlavə qeyd"), required=False, max_length=2000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, meters=(), reasons=None, stored_photos=None, language="az", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].queryset = reasons
+        self.fields["reason"].label_from_instance = lambda r: r.text(language)
+        self.meters = list(meters)
+        self.stored_photos = stored_photos or {}
+        for i, meter in enumerate(self.meters):
+            self.fields[f"reading_{i}"] = forms.IntegerField(
+                label=_("Sayğacın bu günə göstəricisi (m³)"), min_value=0, max_value=9_999_999,
+                error_messages={
+                    "required": _("Sayğacın bu günə göstəricisini daxil edin."),
+                    "invalid": _("Göstəricini tam ədədlə yazın, məsələn 1490."),
+                    "min_value": _("Göstərici mənfi ola bilməz."),
+                    "max_value": _("Göstərici çox böyükdür; sayğacdakı rəqəmləri yoxlayın."),
+                },
+                widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            )
+            self.fields[f"photo_{i}"] = forms.FileField(
+                label=_("Göstəricinin göründüyü sayğacın şəkli"), required=False,
+                help_text=_("jpg, jpeg, png və ya pdf; sayğacın nömrəsi və göstəricisi oxunaqlı olmalıdır"),
+                widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"}),
+            )
+
+    def meter_fields(self):
+        return [(m, self[f"reading_{i}"], self[f"photo_{i}"], self.stored_photos.get(m.serial_number))
+                for i, m in enumerate(self.meters)]
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data.get("phone", ""))
+
+    def clean(self):
+        data = super().clean()
+        reason = data.get("reason")
+        if reason is not None and reason.requires_text and not (data.get("reason_text") or "").strip():
+            self.add_error("reason_text", _("“Digər” səbəbini qısa yazın."))
+        return data
+
+
+class ReviewForm(forms.Form):
+    consent = forms.BooleanField(
+        label=_("Şəxsi məlumatlarımın (FİN, telefon, e-poçt, sayğacın şəkli) bu müraciətə baxılması məqsədilə "
+                "emalına razıyam."),
+        error_messages={"required": _("Müraciəti göndərmək üçün şəxsi məlumatların emalına razılıq verin.")},
+    )

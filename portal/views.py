@@ -1,0 +1,284 @@
+"""The citizen's pages: home, the filing flow (account, invoice, details, review,
+registration) and the status pages. Views are thin: they parse input, call one service or
+selector, and render."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from billing.gateway import AccountInfo, get_gateway
+from claims import selectors
+from claims.evidence import PhotoRejected, photo_store
+from claims.models import Channel
+from claims.services import ClaimError, DuplicateOpenClaim, MeterDeclaration, claim_register
+from identity.services import session_login_method
+
+from .draft import Draft
+from .forms import AccountCheckForm, AccountPickForm, DetailsForm, InvoicePickForm, ReviewForm
+
+INVOICE_MONTHS = 12
+
+
+def _language() -> str:
+    return (get_language() or "az")[:2]
+
+
+def mask_name(name: str) -> str:
+    """Ə***** R**** : enough for an occupant to recognise, not enough to learn a name."""
+    return " ".join(w[0] + "*" * (len(w) - 1) if len(w) > 1 else w for w in name.split())
+
+
+def _months_ago(n: int) -> date:
+    today = timezone.localdate()
+    month = today.month - n
+    year = today.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, 1)
+
+
+def _holds(request: HttpRequest, account: AccountInfo) -> bool:
+    return bool(account.holder_fin) and account.holder_fin == request.user.fin
+
+
+def _foreign_lookup_allowed(request: HttpRequest) -> bool:
+    """Look-ups of accounts the citizen does not hold are rate-limited per citizen and hour."""
+    key = f"foreign-lookups:{request.user.pk}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, timeout=3600)
+    return cache.incr(key) <= settings.FOREIGN_ACCOUNT_LOOKUPS_PER_HOUR
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html")
+
+
+@login_required
+def account_step(request: HttpRequest) -> HttpResponse:
+    gateway = get_gateway()
+    held = gateway.accounts_of_fin(request.user.fin) if request.user.fin else []
+    pick_form = AccountPickForm(accounts=held)
+    check_form = AccountCheckForm()
+    if request.method == "POST":
+        if request.POST.get("action") == "pick":
+            pick_form = AccountPickForm(request.POST, accounts=held)
+            if pick_form.is_valid():
+                Draft.start(request, subscriber_code=pick_form.cleaned_data["account"])
+                return redirect("portal:claim_invoice")
+        else:
+            check_form = AccountCheckForm(request.POST)
+            if check_form.is_valid():
+                code = check_form.cleaned_data["subscriber_code"]
+                held_codes = {a.subscriber_code for a in held}
+                if code not in held_codes and not _foreign_lookup_allowed(request):
+                    check_form.add_error("subscriber_code", _(
+                        "Başqa abonent kodlarının yoxlanışı üçün limit keçilib. Bir saatdan sonra yenidən cəhd edin."))
+                elif gateway.account_by_code(code) is None:
+                    check_form.add_error("subscriber_code", _(
+                        "Bu abonent kodu tapılmadı. Fakturadakı kodu yoxlayıb yenidən daxil edin."))
+                else:
+                    Draft.start(request, subscriber_code=code)
+                    return redirect("portal:claim_invoice")
+    return render(request, "portal/account.html", {
+        "held": held, "pick_form": pick_form, "check_form": check_form,
+        "form": pick_form if pick_form.errors else check_form,
+    })
+
+
+def _draft_account(request: HttpRequest, draft: Draft) -> AccountInfo | None:
+    code = draft.get("subscriber_code")
+    return get_gateway().account_by_code(code) if code else None
+
+
+@login_required
+def invoice_step(request: HttpRequest) -> HttpResponse:
+    draft = Draft(request)
+    account = _draft_account(request, draft)
+    if account is None:
+        return redirect("portal:claim_new")
+    invoices = get_gateway().invoices_of_account(account.subscriber_code, since=_months_ago(INVOICE_MONTHS))
+    form = InvoicePickForm(request.POST or None, invoices=invoices,
+                           initial={"invoice": draft.get("invoice_number")})
+    if request.method == "POST" and form.is_valid():
+        number = form.cleaned_data["invoice"]
+        existing = selectors.claim_open_for_invoice(invoice_number=number)
+        if existing is not None:
+            form.add_error("invoice", DuplicateOpenClaim(existing.number).args[0])
+        else:
+            if number != draft.get("invoice_number"):
+                draft.update(invoice_number=number, meters={})
+            return redirect("portal:claim_details")
+    holds = _holds(request, account)
+    return render(request, "portal/invoice.html", {
+        "account": account, "holds": holds, "holder_name": account.holder_name if holds else mask_name(account.holder_name),
+        "invoices": invoices, "form": form,
+    })
+
+
+def _draft_invoice(draft: Draft):
+    number = draft.get("invoice_number")
+    invoice = get_gateway().invoice(number) if number else None
+    if invoice is None or invoice.subscriber_code != draft.get("subscriber_code"):
+        return None
+    return invoice
+
+
+def _meters_of(account: AccountInfo, invoice) -> list:
+    """The meters on the invoice, with their seal number and last reading."""
+    by_serial = {m.serial_number: m for m in account.meters}
+    return [by_serial[line.meter_serial] for line in invoice.lines if line.meter_serial in by_serial]
+
+
+@login_required
+def details_step(request: HttpRequest) -> HttpResponse:
+    draft = Draft(request)
+    account = _draft_account(request, draft)
+    invoice = _draft_invoice(draft) if account else None
+    if account is None or invoice is None:
+        return redirect("portal:claim_new")
+    meters = _meters_of(account, invoice)
+    stored = dict(draft.get("meters") or {})
+    initial = {"reason": draft.get("reason_id"), "reason_text": draft.get("reason_text", ""),
+               "phone": draft.get("phone_input", ""), "email": draft.get("email", ""),
+               "comment": draft.get("comment", "")}
+    for i, m in enumerate(meters):
+        initial[f"reading_{i}"] = (stored.get(m.serial_number) or {}).get("declared_reading")
+    form = DetailsForm(request.POST or None, request.FILES or None, meters=meters, reasons=selectors.reasons_active(),
+                       stored_photos=stored, language=_language(), initial=initial)
+    if request.method == "POST":
+        valid = form.is_valid()
+        # Keep every good photo even when another field is wrong: no forced re-upload.
+        for i, m in enumerate(meters):
+            upload = request.FILES.get(f"photo_{i}")
+            entry = dict(stored.get(m.serial_number) or {})
+            if upload is not None:
+                try:
+                    photo = photo_store(upload)
+                except PhotoRejected as exc:
+                    form.add_error(f"photo_{i}", str(exc))
+                    valid = False
+                else:
+                    if entry.get("photo_path"):
+                        default_storage.delete(entry["photo_path"])
+                    entry.update(photo_path=photo.path, photo_content_type=photo.content_type,
+                                 photo_name=photo.original_name)
+            elif not entry.get("photo_path"):
+                form.add_error(f"photo_{i}", _("Göstəricinin göründüyü sayğacın şəklini yükləyin."))
+                valid = False
+            if form.cleaned_data.get(f"reading_{i}") is not None:
+                entry["declared_reading"] = form.cleaned_data[f"reading_{i}"]
+            stored[m.serial_number] = entry
+        form.stored_photos = stored
+        # Everything typed is kept in the draft, valid or not, so nothing is lost.
+        draft.update(meters=stored, reason_text=request.POST.get("reason_text", ""),
+                     phone_input=request.POST.get("phone", ""), email=request.POST.get("email", ""),
+                     comment=request.POST.get("comment", ""),
+                     reason_id=form.cleaned_data.get("reason").pk if form.cleaned_data.get("reason") else None)
+        if valid:
+            draft.update(phone=form.cleaned_data["phone"], email=form.cleaned_data["email"])
+            return redirect("portal:claim_review")
+    return render(request, "portal/details.html", {"account": account, "invoice": invoice, "form": form})
+
+
+@login_required
+def draft_photo(request: HttpRequest, serial: str) -> FileResponse:
+    entry = (Draft(request).get("meters") or {}).get(serial) or {}
+    if not entry.get("photo_path"):
+        raise Http404
+    return FileResponse(default_storage.open(entry["photo_path"], "rb"), content_type=entry["photo_content_type"])
+
+
+@login_required
+def review_step(request: HttpRequest) -> HttpResponse:
+    draft = Draft(request)
+    account = _draft_account(request, draft)
+    invoice = _draft_invoice(draft) if account else None
+    if account is None or invoice is None:
+        return redirect("portal:claim_new")
+    meters = _meters_of(account, invoice)
+    stored = draft.get("meters") or {}
+    reason = selectors.reasons_active().filter(pk=draft.get("reason_id")).first()
+    if reason is None or not draft.has_details or any(
+        not (stored.get(m.serial_number) or {}).get("photo_path") for m in meters
+    ):
+        return redirect("portal:claim_details")
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            return redirect("portal:claim_details")
+        if form.is_valid():
+            lines = {ln.meter_serial: ln for ln in invoice.lines}
+            try:
+                claim = claim_register(
+                    citizen=request.user, account=account, invoice=invoice, reason=reason,
+                    reason_text=draft.get("reason_text", ""),
+                    meters=[MeterDeclaration(
+                        meter_serial=m.serial_number, seal_number=m.seal_number,
+                        billed_reading=lines[m.serial_number].current_reading,
+                        declared_reading=stored[m.serial_number]["declared_reading"],
+                        photo_path=stored[m.serial_number]["photo_path"],
+                        photo_content_type=stored[m.serial_number]["photo_content_type"],
+                    ) for m in meters],
+                    phone=draft.get("phone"), email=draft.get("email"), comment=draft.get("comment", ""),
+                    language=_language(), login_method=session_login_method(request), channel=Channel.PORTAL,
+                    submission_key=draft.get("key"), consent=True,
+                )
+            except ClaimError as exc:
+                form.add_error(None, str(exc))
+            else:
+                draft.clear()
+                return redirect("portal:claim_registered", number=claim.number)
+    meter_rows = [(m, stored[m.serial_number]) for m in meters]
+    return render(request, "portal/review.html", {
+        "account": account, "invoice": invoice, "reason": reason.text(_language()), "draft": draft.data,
+        "meter_rows": meter_rows, "form": form, "holds": _holds(request, account),
+        "holder_name": account.holder_name if _holds(request, account) else mask_name(account.holder_name),
+    })
+
+
+@login_required
+def registered(request: HttpRequest, number: str) -> HttpResponse:
+    claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
+    return render(request, "portal/registered.html", {"claim": claim})
+
+
+@login_required
+def receipt(request: HttpRequest, number: str) -> HttpResponse:
+    claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
+    return render(request, "portal/receipt.html", {"claim": claim})
+
+
+@login_required
+def claim_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/claim_list.html",
+                  {"claims": selectors.claims_of_citizen(citizen=request.user)})
+
+
+@login_required
+def claim_detail(request: HttpRequest, number: str) -> HttpResponse:
+    claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
+    return render(request, "portal/claim_detail.html", {"claim": claim, "reason": claim.reason.text(_language())})
+
+
+@login_required
+def claim_photo(request: HttpRequest, number: str, evidence_id: int) -> FileResponse:
+    claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
+    evidence = next((e for e in claim.evidence.all() if e.pk == evidence_id), None)
+    if evidence is None:
+        raise Http404
+    return FileResponse(evidence.photo.open("rb"), content_type=evidence.photo_content_type)
+
+
+@login_required
+@require_POST
+def claim_find(request: HttpRequest) -> HttpResponse:
+    number = request.POST.get("number", "").strip().upper()
+    return redirect("portal:claim_detail", number=number) if number else redirect("portal:claim_list")
