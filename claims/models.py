@@ -73,6 +73,8 @@ class Claim(models.Model):
     registered_at = models.DateTimeField()
     due_on = models.DateField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    working_days = models.PositiveSmallIntegerField(default=15, help_text="15, or 30 when extended (art. 10.1)")
+    extension_reason = models.TextField(blank=True)
     corrected_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     outcome_reason = models.TextField(blank=True)
 
@@ -141,3 +143,50 @@ class WorkingDayTransfer(models.Model):
 
     class Meta:
         ordering = ["day"]
+
+
+class InfoRequest(models.Model):
+    """The operator asks the citizen for information or a new photo; the deadline pauses
+    until the citizen answers."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="info_requests")
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField()
+    question = models.TextField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer_text = models.TextField(blank=True)
+    answer_photo = models.FileField(upload_to="answers/%Y/%m/", blank=True)
+    answer_photo_content_type = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Komissiyaya göndərilib")
+    APPROVED = "approved", _("Təsdiq edilib")
+    REFUSED = "refused", _("İmtina edilib")
+    WITHDRAWN = "withdrawn", _("Geri götürülüb")
+
+
+class CorrectionProposal(models.Model):
+    """The operator's proposed debt correction: corrected readings, the invoice recomputed at
+    the tariffs in force, old and new amounts."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="proposals")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField()
+    readings = models.JSONField(help_text="meter serial -> corrected current reading")
+    consumption = models.PositiveIntegerField()
+    old_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    new_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    calculation = models.JSONField(default=dict)
+    note = models.TextField()
+    status = models.CharField(max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+
+    @property
+    def difference(self):
+        return self.new_amount - self.old_amount

@@ -20,7 +20,8 @@ def claim_get_for_citizen(*, citizen: User, number: str) -> Claim:
     claim = (
         Claim.objects.filter(citizen=citizen, number=number)
         .select_related("reason", "branch")
-        .prefetch_related("evidence", Prefetch("events", queryset=ClaimEvent.objects.filter(public=True)))
+        .prefetch_related("evidence", "info_requests",
+                          Prefetch("events", queryset=ClaimEvent.objects.filter(public=True)))
         .first()
     )
     if claim is None:

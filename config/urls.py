@@ -8,6 +8,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("auth/", include("identity.urls")),
     path("dev/", include("notifications.urls")),
+    path("office/", include("backoffice.urls")),
+    path("office/visits/", include("inspections.urls")),
+    path("office/commission/", include("commission.urls")),
     path("", include("portal.urls")),
 ]
 

@@ -24,7 +24,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     nxt = request.GET.get("next") or request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         nxt = ""
-    form = DevLoginForm(request.POST or None, demo_citizens=_demo_citizens())
+    form = DevLoginForm(request.POST if request.method == "POST" else None, demo_citizens=_demo_citizens())
     if request.method == "POST" and form.is_valid():
         fin = form.cleaned_data["fin"] or form.cleaned_data["demo_fin"]
         citizen_login(request=request, fin=fin, first_name=form.cleaned_data["first_name"],

@@ -138,3 +138,19 @@ class ReviewForm(forms.Form):
                 "emalına razıyam."),
         error_messages={"required": _("Müraciəti göndərmək üçün şəxsi məlumatların emalına razılıq verin.")},
     )
+
+
+class AnswerForm(forms.Form):
+    """The citizen's answer to an information request: text and/or a new photo."""
+
+    text = forms.CharField(label=_("Cavabınız"), required=False, max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 4}))
+    photo = forms.FileField(label=_("Şəkil (könüllü)"), required=False,
+                            help_text=_("jpg, jpeg, png və ya pdf"),
+                            widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("text") or "").strip() and not data.get("photo") and not self.errors:
+            self.add_error("text", _("Cavabı yazın və ya şəkil yükləyin."))
+        return data

@@ -16,4 +16,7 @@ urlpatterns = [
     path("claims/<str:number>/registered/", views.registered, name="claim_registered"),
     path("claims/<str:number>/receipt/", views.receipt, name="claim_receipt"),
     path("claims/<str:number>/photos/<int:evidence_id>/", views.claim_photo, name="claim_photo"),
+    path("claims/<str:number>/answer/", views.claim_answer, name="claim_answer"),
+    path("claims/<str:number>/withdraw/", views.claim_withdraw_view, name="claim_withdraw"),
+    path("claims/<str:number>/letter.pdf", views.claim_letter, name="claim_letter"),
 ]

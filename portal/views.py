@@ -21,11 +21,18 @@ from billing.gateway import AccountInfo, get_gateway
 from claims import selectors
 from claims.evidence import PhotoRejected, photo_store
 from claims.models import Channel
-from claims.services import ClaimError, DuplicateOpenClaim, MeterDeclaration, claim_register
+from claims.services import (
+    ClaimError,
+    DuplicateOpenClaim,
+    MeterDeclaration,
+    claim_answer_info,
+    claim_register,
+    claim_withdraw,
+)
 from identity.services import session_login_method
 
 from .draft import Draft
-from .forms import AccountCheckForm, AccountPickForm, DetailsForm, InvoicePickForm, ReviewForm
+from .forms import AccountCheckForm, AccountPickForm, AnswerForm, DetailsForm, InvoicePickForm, ReviewForm
 
 INVOICE_MONTHS = 12
 
@@ -105,7 +112,7 @@ def invoice_step(request: HttpRequest) -> HttpResponse:
     if account is None:
         return redirect("portal:claim_new")
     invoices = get_gateway().invoices_of_account(account.subscriber_code, since=_months_ago(INVOICE_MONTHS))
-    form = InvoicePickForm(request.POST or None, invoices=invoices,
+    form = InvoicePickForm(request.POST if request.method == "POST" else None, invoices=invoices,
                            initial={"invoice": draft.get("invoice_number")})
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["invoice"]
@@ -151,7 +158,7 @@ def details_step(request: HttpRequest) -> HttpResponse:
                "comment": draft.get("comment", "")}
     for i, m in enumerate(meters):
         initial[f"reading_{i}"] = (stored.get(m.serial_number) or {}).get("declared_reading")
-    form = DetailsForm(request.POST or None, request.FILES or None, meters=meters, reasons=selectors.reasons_active(),
+    form = DetailsForm(request.POST if request.method == "POST" else None, request.FILES if request.method == "POST" else None, meters=meters, reasons=selectors.reasons_active(),
                        stored_photos=stored, language=_language(), initial=initial)
     if request.method == "POST":
         valid = form.is_valid()
@@ -210,7 +217,7 @@ def review_step(request: HttpRequest) -> HttpResponse:
         not (stored.get(m.serial_number) or {}).get("photo_path") for m in meters
     ):
         return redirect("portal:claim_details")
-    form = ReviewForm(request.POST or None)
+    form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
             return redirect("portal:claim_details")
@@ -262,10 +269,70 @@ def claim_list(request: HttpRequest) -> HttpResponse:
                   {"claims": selectors.claims_of_citizen(citizen=request.user)})
 
 
+def _detail(request: HttpRequest, claim, answer_form=None, status=200) -> HttpResponse:
+    from commission.selectors import letter_for_claim
+
+    pending = next((r for r in claim.info_requests.all() if r.answered_at is None), None)
+    return render(request, "portal/claim_detail.html", {
+        "claim": claim, "reason": claim.reason.text(_language()), "pending_request": pending,
+        "answer_form": answer_form or AnswerForm(), "letter": letter_for_claim(claim),
+        "answered": [r for r in claim.info_requests.all() if r.answered_at],
+        "balance": get_gateway().balance(claim.subscriber_code) if claim.outcome == "corrected" else None,
+    }, status=status)
+
+
 @login_required
 def claim_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return _detail(request, selectors.claim_get_for_citizen(citizen=request.user, number=number))
+
+
+@login_required
+@require_POST
+def claim_answer(request: HttpRequest, number: str) -> HttpResponse:
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
-    return render(request, "portal/claim_detail.html", {"claim": claim, "reason": claim.reason.text(_language())})
+    form = AnswerForm(request.POST, request.FILES)
+    if form.is_valid():
+        photo = None
+        if form.cleaned_data.get("photo"):
+            try:
+                photo = photo_store(form.cleaned_data["photo"], folder="drafts")
+            except PhotoRejected as exc:
+                form.add_error("photo", str(exc))
+        if not form.errors:
+            try:
+                claim_answer_info(claim=claim, citizen=request.user, text=form.cleaned_data["text"],
+                                  photo_path=photo.path if photo else "",
+                                  photo_content_type=photo.content_type if photo else "")
+            except ClaimError as exc:
+                form.add_error(None, str(exc))
+            else:
+                if photo:
+                    default_storage.delete(photo.path)
+                return redirect("portal:claim_detail", number=claim.number)
+    return _detail(request, claim, answer_form=form, status=400)
+
+
+@login_required
+def claim_withdraw_view(request: HttpRequest, number: str) -> HttpResponse:
+    claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
+    if not claim.is_open:
+        return redirect("portal:claim_detail", number=claim.number)
+    if request.method == "POST":
+        claim_withdraw(claim=claim, citizen=request.user)
+        return redirect("portal:claim_detail", number=claim.number)
+    return render(request, "portal/withdraw.html", {"claim": claim})
+
+
+@login_required
+def claim_letter(request: HttpRequest, number: str) -> FileResponse:
+    from commission.selectors import letter_for_claim
+
+    claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
+    item = letter_for_claim(claim)
+    if item is None:
+        raise Http404
+    return FileResponse(item.letter.open("rb"), content_type="application/pdf", as_attachment=False,
+                        filename=f"{claim.number}.pdf")
 
 
 @login_required

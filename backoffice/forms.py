@@ -1,0 +1,64 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from claims.models import ReasonTemplate
+from claims.transitions import ClaimStatus
+
+
+class QueueFilterForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Müraciətlər"), required=False, choices=[
+        ("", _("Mənim və təyin edilməmiş")), ("mine", _("Yalnız mənim")), ("unassigned", _("Təyin edilməmiş"))])
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    reason = forms.ChoiceField(label=_("Səbəb"), required=False)
+    due = forms.ChoiceField(label=_("Müddət"), required=False, choices=[
+        ("", _("Hamısı")), ("overdue", _("Gecikmiş")), ("near", _("Müddəti yaxınlaşan"))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("Açıq olanlar"))] + list(ClaimStatus.choices)
+        self.fields["reason"].choices = [("", _("Hamısı"))] + [
+            (r.code, r.text_az) for r in ReasonTemplate.objects.order_by("ordering")]
+
+
+class TextForm(forms.Form):
+    """One required text: a question, an explanation, a reason."""
+
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=4000,
+                           error_messages={"required": _("Mətni yazın.")})
+
+    def __init__(self, *args, label="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = label
+
+
+class ReassignForm(forms.Form):
+    operator = forms.ModelChoiceField(label=_("Operator"), queryset=None,
+                                      error_messages={"required": _("Operatoru seçin.")})
+
+    def __init__(self, *args, operators=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["operator"].queryset = operators
+        self.fields["operator"].label_from_instance = lambda u: u.display_name
+
+
+class CorrectionForm(forms.Form):
+    note = forms.CharField(label=_("Komissiya üçün qeyd"), widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=4000, error_messages={"required": _("Komissiya üçün qeydi yazın.")})
+
+    def __init__(self, *args, lines=(), initial_readings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.serials = []
+        for i, line in enumerate(lines):
+            name = f"reading_{i}"
+            self.serials.append((name, line["meter_serial"]))
+            self.fields[name] = forms.IntegerField(
+                label=_("Sayğac %(serial)s: düzgün cari göstərici (m³)") % {"serial": line["meter_serial"]},
+                min_value=0, initial=(initial_readings or {}).get(line["meter_serial"]),
+                help_text=_("Əvvəlki göstərici %(prev)s, fakturada %(cur)s")
+                % {"prev": line["previous_reading"], "cur": line["current_reading"]},
+                error_messages={"required": _("Göstəricini daxil edin."), "invalid": _("Tam ədəd daxil edin."),
+                                "min_value": _("Göstərici mənfi ola bilməz.")},
+            )
+
+    def readings(self) -> dict[str, int]:
+        return {serial: self.cleaned_data[name] for name, serial in self.serials}
