@@ -16,12 +16,16 @@ from identity.models import Role, StaffAssignment, User
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache_and_outboxes():
     from django.core.cache import cache
 
+    from notifications import sms
+
     cache.clear()
+    sms.outbox.clear()
     yield
     cache.clear()
+    sms.outbox.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,15 @@
+"""Reads of notifications shared by views, the admin and other apps."""
+
+from django.db.models import QuerySet
+
+from .models import Delivery
+
+
+def delivery_list() -> QuerySet[Delivery]:
+    """Every delivery, newest first, with its claim's number at hand."""
+    return Delivery.objects.select_related("claim").order_by("-created_at", "-id")
+
+
+def delivery_list_for_claim(*, claim_id: int) -> QuerySet[Delivery]:
+    """A claim's deliveries, newest first (served by the (claim, created_at) index)."""
+    return Delivery.objects.filter(claim_id=claim_id).order_by("-created_at", "-id")

@@ -1,0 +1,215 @@
+"""SMS: a small backend interface chosen by ``settings.SMS_BACKEND`` (a dotted path, the way
+Django chooses ``EMAIL_BACKEND``), and the segment arithmetic of GSM 03.38.
+
+Backends raise ``RetryableDeliveryError`` for failures that may pass (gateway down, timeout,
+5xx) and ``PermanentDeliveryError`` for those that will not (a 4xx: bad number, bad
+credentials, rejected text). The delivery service retries the first with backoff and marks the
+second failed at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import sys
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import IO, Any
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+
+class DeliveryError(Exception):
+    """A message could not be handed to its provider."""
+
+
+class RetryableDeliveryError(DeliveryError):
+    """The provider may accept the message later: try again with backoff."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The provider will never accept this message as it is: do not retry."""
+
+
+class BaseSmsBackend:
+    """Send one text message. ``send`` returns the provider's reference for it ("" if none)."""
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+
+    def send(self, *, to: str, text: str, sender: str) -> str:
+        raise NotImplementedError
+
+
+class ConsoleSmsBackend(BaseSmsBackend):
+    """Writes each message to stdout (or the ``stream`` given); for development."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, *, stream: IO[str] | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.stream = stream
+
+    def send(self, *, to: str, text: str, sender: str) -> str:
+        reference = f"console-{uuid.uuid4().hex[:12]}"
+        stream = self.stream or sys.stdout
+        with self._lock:
+            stream.write(
+                f"SMS from {sender} to {to} ({sms_segments(text)} segment(s), ref {reference})\n{text}\n{'-' * 79}\n"
+            )
+            stream.flush()
+        return reference
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    to: str
+    text: str
+    sender: str
+    reference: str
+
+
+# Messages "sent" by LocmemSmsBackend, like django.core.mail.outbox; tests empty it.
+outbox: list[SmsMessage] = []
+
+
+class LocmemSmsBackend(BaseSmsBackend):
+    """Keeps messages in the module-level ``outbox`` list; for tests."""
+
+    def send(self, *, to: str, text: str, sender: str) -> str:
+        reference = f"locmem-{len(outbox) + 1}"
+        outbox.append(SmsMessage(to=to, text=text, sender=sender, reference=reference))
+        return reference
+
+
+class HttpGatewaySmsBackend(BaseSmsBackend):
+    """POSTs ``{"from": sender, "to": "+994...", "text": ...}`` as JSON to ``SMS_GATEWAY_URL``
+    with HTTP basic authentication (``SMS_GATEWAY_USER`` / ``SMS_GATEWAY_PASSWORD``).
+
+    A 2xx answer is acceptance; its JSON ``id`` or ``message_id`` (if any) is the reference.
+    408, 429 and 5xx answers, timeouts and connection errors are retryable; other 4xx answers
+    are permanent.
+    """
+
+    def __init__(self, *, url: str | None = None, user: str | None = None, password: str | None = None,
+                 timeout: float | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.url = url if url is not None else settings.SMS_GATEWAY_URL
+        self.user = user if user is not None else settings.SMS_GATEWAY_USER
+        self.password = password if password is not None else settings.SMS_GATEWAY_PASSWORD
+        self.timeout = timeout if timeout is not None else settings.SMS_TIMEOUT
+        if urllib.parse.urlsplit(self.url).scheme not in ("http", "https"):
+            raise ImproperlyConfigured("SMS_GATEWAY_URL must be an http:// or https:// URL")
+
+    def send(self, *, to: str, text: str, sender: str) -> str:
+        payload = {"from": sender, "to": to_e164(to), "text": text}
+        headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+        if self.user or self.password:
+            token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
+            headers["Authorization"] = f"Basic {token}"
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
+            self.url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                body = response.read()
+        except urllib.error.HTTPError as e:
+            detail = _error_detail(e)
+            if e.code >= 500 or e.code in (408, 429):
+                raise RetryableDeliveryError(f"SMS gateway answered HTTP {e.code}: {detail}") from e
+            raise PermanentDeliveryError(f"SMS gateway refused the message: HTTP {e.code}: {detail}") from e
+        except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, refused connections
+            reason = getattr(e, "reason", e)
+            raise RetryableDeliveryError(f"SMS gateway unreachable: {reason}") from e
+        return _reference(body)
+
+
+def _error_detail(error: urllib.error.HTTPError) -> str:
+    try:
+        return error.read(500).decode("utf-8", "replace").strip() or str(error.reason)
+    except OSError:
+        return str(error.reason)
+
+
+def _reference(body: bytes) -> str:
+    try:
+        answer = json.loads(body or b"null")
+    except ValueError:
+        return ""
+    if isinstance(answer, dict):
+        for key in ("id", "message_id"):
+            if answer.get(key) not in (None, ""):
+                return str(answer[key])[:100]
+    return ""
+
+
+def to_e164(number: str, region: str = "AZ") -> str:
+    """``+994501234567`` for any way of writing an Azerbaijani (or international) number.
+    An impossible number is a permanent failure: no retry will make it valid."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as e:
+        raise PermanentDeliveryError(f"not a phone number: {number!r}") from e
+    if not phonenumbers.is_possible_number(parsed):
+        raise PermanentDeliveryError(f"not a possible phone number: {number!r}")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def get_sms_backend(backend: str | None = None, **options: Any) -> BaseSmsBackend:
+    """An instance of the backend named by ``backend`` or ``settings.SMS_BACKEND``."""
+    klass = import_string(backend or settings.SMS_BACKEND)
+    return klass(**options)  # type: ignore[no-any-return]  # import_string is untyped
+
+
+def send_sms(*, to: str, text: str, sender: str | None = None) -> str:
+    """Send one SMS through the configured backend; returns the provider's reference."""
+    return get_sms_backend().send(to=to, text=text, sender=sender or settings.SMS_SENDER)
+
+
+# GSM 03.38 default alphabet (basic character set; 0x1B, the escape to the extension table,
+# is left out) and the characters of its extension table, which take two septets each.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+GSM7_SINGLE, GSM7_PART = 160, 153  # septets; a multipart message loses 7 to its header
+UCS2_SINGLE, UCS2_PART = 70, 67  # UTF-16 code units
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments ``text`` takes.
+
+    GSM-7 when every character is in the GSM 03.38 basic set or its extension table (an
+    extension character counts 2): 160 septets in one message, 153 per part. Otherwise UCS-2:
+    70 UTF-16 units in one message, 67 per part. Azerbaijani letters ə, ş, ğ, ı, ç and the
+    dotted İ are not GSM-7 (ö, ü, Ö, Ü and Ç are), so most Azerbaijani texts are UCS-2.
+    An escape pair or a surrogate pair is never split between parts.
+    """
+    if is_gsm7(text):
+        units = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+        single, part = GSM7_SINGLE, GSM7_PART
+    else:
+        units = [len(ch.encode("utf-16-le")) // 2 for ch in text]
+        single, part = UCS2_SINGLE, UCS2_PART
+    if sum(units) <= single:
+        return 1
+    parts, used = 1, 0
+    for n in units:
+        if used + n > part:
+            parts, used = parts + 1, 0
+        used += n
+    return parts

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .selectors import delivery_list
+
+OUTBOX_PAGE_SIZE = 50
+
+
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    """Development outbox: every e-mail and SMS the product wrote, whatever the backends did
+    with them. It shows personal data, so it exists only where the development login does."""
+    if not settings.DEV_LOGIN_ENABLED:
+        raise Http404
+    page = Paginator(delivery_list(), OUTBOX_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/outbox.html", {"page_obj": page, "deliveries": page.object_list})
