@@ -11,6 +11,7 @@ class Event(models.TextChoices):
     CLOSED_CORRECTED = "closed_corrected", _("Borc düzəldildi")
     CLOSED_REFUSED = "closed_refused", _("Müraciət rədd edildi")
     WITHDRAWN = "withdrawn", _("Müraciət geri götürüldü")
+    DEADLINE_DIGEST = "deadline_digest", _("Müddətlər üzrə gündəlik xülasə (əməkdaşlara)")
 
 
 class Medium(models.TextChoices):

@@ -129,6 +129,16 @@ def notification_queue(*, claim: Claim, event: str, extra: dict[str, Any] | None
     return deliveries
 
 
+@transaction.atomic
+def staff_email_queue(*, event: str, recipient: str, subject: str, body: str, language: str = DEFAULT_LANGUAGE
+                      ) -> Delivery:
+    """An e-mail to a staff member (not about one claim), delivered like every other message."""
+    delivery = Delivery.objects.create(event=event, medium=Medium.EMAIL, language=language, recipient=recipient,
+                                       subject=subject[:200], body=body)
+    transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
+    return delivery
+
+
 def _enqueue(delivery_id: int, run_after: datetime | None = None) -> None:
     from .tasks import deliver_notification  # tasks import this module
 

@@ -35,7 +35,7 @@ def test_loop_enqueues_the_sweep_and_stops_cleanly_on_ctrl_c(dummy_tasks):
     task_enqueued.connect(interrupt)
     out = StringIO()
     try:
-        call_command("run_periodic", "--interval", "1", stdout=out)
+        call_command("run_periodic", "--interval", "1", "--job", "sweep_deliveries", stdout=out)
     finally:
         task_enqueued.disconnect(interrupt)
 

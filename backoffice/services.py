@@ -1,0 +1,66 @@
+"""Back-office jobs that are not about one claim."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from claims.models import Claim
+from claims.transitions import OPEN_STATUSES
+from identity.models import Role, StaffAssignment, User
+from notifications.models import Delivery, Event
+from notifications.services import staff_email_queue
+
+from .selectors import deadline_marks
+
+
+def _digest_body(user: User, claims: list[Claim], today: date) -> str:
+    overdue = [c for c in claims if c.due_on < today]
+    near = [c for c in claims if c.due_on >= today]
+    lines = [f"Hörmətli {user.display_name},", ""]
+    for title, rows in (("Müddəti keçmiş müraciətlər", overdue), ("Müddəti yaxınlaşan müraciətlər", near)):
+        if rows:
+            lines.append(f"{title} ({len(rows)}):")
+            lines += [f"  {c.number}  {c.due_on:%d.%m.%Y}  {c.get_status_display()}  {c.address}" for c in rows]
+            lines.append("")
+    return "\n".join(lines)
+
+
+@transaction.atomic
+def deadline_digest_queue(*, today: date | None = None) -> int:
+    """E-mail each operator and branch manager the open claims that are overdue or nearly
+    due. Idempotent per recipient and day: running it twice on a day sends nothing more."""
+    today, near = deadline_marks(today)
+    claims = list(Claim.objects.filter(status__in=sorted(OPEN_STATUSES), due_on__lte=near)
+                  .select_related("operator").order_by("due_on", "id"))
+    per_user: dict[int, list[Claim]] = defaultdict(list)
+    users: dict[int, User] = {}
+    for c in claims:
+        if c.operator_id:
+            per_user[c.operator_id].append(c)
+            users[c.operator_id] = c.operator
+    by_branch: dict[int, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_branch[c.branch_id].append(c)
+    for a in StaffAssignment.objects.filter(role=Role.BRANCH_MANAGER, branch_id__in=list(by_branch),
+                                            user__is_active=True).select_related("user"):
+        users[a.user_id] = a.user
+        per_user[a.user_id].extend(c for c in by_branch[a.branch_id] if c not in per_user[a.user_id])
+    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    already = set(Delivery.objects.filter(event=Event.DEADLINE_DIGEST, created_at__gte=start)
+                  .values_list("recipient", flat=True))
+    sent = 0
+    for user_id, rows in per_user.items():
+        user = users[user_id]
+        if not user.email or user.email in already:
+            continue
+        overdue = sum(1 for c in rows if c.due_on < today)
+        staff_email_queue(event=Event.DEADLINE_DIGEST, recipient=user.email,
+                          subject=f"Müddətlər: {overdue} gecikmiş, {len(rows) - overdue} yaxınlaşan müraciət",
+                          body=_digest_body(user, sorted(rows, key=lambda c: c.due_on), today))
+        already.add(user.email)
+        sent += 1
+    return sent
