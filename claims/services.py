@@ -427,5 +427,26 @@ def claim_withdraw(*, claim: Claim, citizen: User) -> Claim:
     if claim.citizen_id != citizen.pk:
         raise ClaimError(_("Müraciət tapılmadı."))
     claim = _change(claim, to=ClaimStatus.WITHDRAWN, by=citizen, kind="withdrawn", closed_at=timezone.now())
+    from inspections.services import inspections_cancel_open
+
+    inspections_cancel_open(claim=claim, by=citizen)
     notification_queue(claim=claim, event=Event.WITHDRAWN)
     return claim
+
+
+def drafts_purge(*, older_than_hours: int = 24) -> int:
+    """Delete uploaded photos of claims that were never submitted (abandoned drafts)."""
+    from datetime import timedelta
+
+    limit = timezone.now() - timedelta(hours=older_than_hours)
+    try:
+        _dirs, files = default_storage.listdir("drafts")
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in files:
+        path = f"drafts/{name}"
+        if default_storage.get_modified_time(path) < limit:
+            default_storage.delete(path)
+            removed += 1
+    return removed

@@ -80,3 +80,7 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.medium} to {self.recipient} ({self.status})"
+
+
+# Events told to citizens from templates (the deadline digest goes to staff, text built in code).
+CITIZEN_EVENTS = [e for e in Event.values if e != Event.DEADLINE_DIGEST]

@@ -170,3 +170,18 @@ def test_two_meter_account_gets_one_evidence_per_meter(citizen, account_two_mete
 def test_money_in_snapshot_is_exact_decimal_text(db, citizen, account, operator, jpeg_upload):
     claim = _register(citizen, account, jpeg=jpeg_upload)
     assert Decimal(claim.invoice_snapshot["total"]) == get_gateway().invoice(claim.invoice_number).total
+
+
+@pytest.mark.django_db
+def test_abandoned_draft_photos_are_purged_after_a_day(jpeg_upload):
+    import os
+    import time
+
+    from claims.services import drafts_purge
+
+    old = photo_store(jpeg_upload())
+    fresh = photo_store(jpeg_upload())
+    past = time.time() - 2 * 86400
+    os.utime(default_storage.path(old.path), (past, past))
+    assert drafts_purge() == 1
+    assert not default_storage.exists(old.path) and default_storage.exists(fresh.path)

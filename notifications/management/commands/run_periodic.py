@@ -36,6 +36,7 @@ class PeriodicJob:
 JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("sweep_deliveries", "notifications.tasks.sweep_deliveries"),
     PeriodicJob("deadline_digest", "backoffice.tasks.deadline_digest", every_seconds=24 * 3600),
+    PeriodicJob("purge_drafts", "claims.tasks.purge_drafts", every_seconds=3600),
 )
 
 

@@ -1,0 +1,311 @@
+"""The commission's decision letter to the citizen, as a PDF, in the claim's language.
+
+This is a document, not UI: its three texts live here, keyed by language, rather than in the
+.po files, so that a letter always reads the same whatever the staff member's interface
+language is. The DejaVu fonts shipped in ``commission/fonts/`` cover the Azerbaijani Latin
+letters (ə ğ ı ö ş ü ç) and Cyrillic, so the letter renders the same on every machine.
+
+Content streams are written uncompressed: a letter is a page or two, and staff, auditors and
+tests can find the claim number in the bytes without a PDF library.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.utils import formats, timezone, translation
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .models import DecisionKind
+
+if TYPE_CHECKING:
+    from .models import AgendaItem
+
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+FONT = "DejaVuSans"
+FONT_BOLD = "DejaVuSans-Bold"
+DEFAULT_LANGUAGE = "az"
+
+# {placeholders} are filled with str.format; every value is escaped before it is put in.
+# "\u00a0" (no-break space) keeps "№" with its number on one line.
+TEXTS: dict[str, dict[str, str]] = {
+    "az": {
+        "service": "",  # the ORGANISATION setting's service name (Azerbaijani)
+        "title": "Daimi komissiyanın qərarı",
+        "date": "Tarix",
+        "to": "Kimə",
+        "address": "Ünvan",
+        "intro": "{registered} tarixində qeydiyyata alınmış {number} nömrəli borcun araşdırılması üzrə "
+                 "müraciətinizə daimi komissiyanın {held_on} tarixli iclasında (protokol №\u00a0{protocol}) "
+                 "baxılmışdır.",
+        "particulars": "Müraciət",
+        "claim_number": "Müraciət nömrəsi",
+        "registered_on": "Qeydiyyat tarixi",
+        "subscriber_code": "Abonent kodu",
+        "invoice": "Xətalı faktura",
+        "period": "Dövr",
+        "decision": "Qərar",
+        "approved": "Komissiya borcunuza düzəliş edilməsi barədə qərar qəbul etmişdir.",
+        "refused": "Komissiya borcunuza düzəliş edilməsindən imtina etmişdir.",
+        "old_amount": "Fakturanın məbləği",
+        "new_amount": "Yenidən hesablanmış məbləğ",
+        "correction": "Düzəlişin məbləği",
+        "correction_hint": "mənfi məbləğ borcu azaldır",
+        "new_balance": "Düzəlişdən sonra borc qalığı",
+        "reason": "İmtinanın səbəbi",
+        "protocol": "Komissiyanın iclası: {held_on}, protokol №\u00a0{protocol}.",
+        "appeal": "“Vətəndaşların müraciətləri haqqında” Azərbaycan Respublikasının Qanununa uyğun olaraq, "
+                  "bu qərarla razı olmadıqda ondan yuxarı orqana və ya məhkəməyə şikayət verə bilərsiniz.",
+        "secretary": "Komissiyanın katibi",
+        "contacts": "Çağrı mərkəzi {phone} · {email} · {website}",
+        "footer": "{org} · Müraciət №\u00a0{number} · səhifə {page}",
+    },
+    "en": {
+        "service": "Application for investigation of the debt",
+        "title": "Decision of the permanent commission",
+        "date": "Date",
+        "to": "To",
+        "address": "Address",
+        "intro": "Your application No.\u00a0{number} for investigation of the debt, registered on {registered}, "
+                 "was examined by the permanent commission at its meeting of {held_on} "
+                 "(protocol No.\u00a0{protocol}).",
+        "particulars": "Application",
+        "claim_number": "Claim number",
+        "registered_on": "Registered on",
+        "subscriber_code": "Subscriber code",
+        "invoice": "Disputed invoice",
+        "period": "Period",
+        "decision": "Decision",
+        "approved": "The commission decided to correct your debt.",
+        "refused": "The commission refused to correct your debt.",
+        "old_amount": "Amount of the invoice",
+        "new_amount": "Recalculated amount",
+        "correction": "Amount of the correction",
+        "correction_hint": "a negative amount lowers the debt",
+        "new_balance": "Balance after the correction",
+        "reason": "Reason for the refusal",
+        "protocol": "Commission meeting: {held_on}, protocol No.\u00a0{protocol}.",
+        "appeal": "Under the Law of the Republic of Azerbaijan “On citizens' appeals”, if you disagree with "
+                  "this decision you may challenge it before a higher body or in court.",
+        "secretary": "Secretary of the commission",
+        "contacts": "Call centre {phone} · {email} · {website}",
+        "footer": "{org} · Claim No.\u00a0{number} · page {page}",
+    },
+    "ru": {
+        "service": "Обращение о проверке задолженности",
+        "title": "Решение постоянной комиссии",
+        "date": "Дата",
+        "to": "Кому",
+        "address": "Адрес",
+        "intro": "Ваше обращение №\u00a0{number} о проверке задолженности, зарегистрированное {registered}, "
+                 "рассмотрено постоянной комиссией на заседании {held_on} (протокол №\u00a0{protocol}).",
+        "particulars": "Обращение",
+        "claim_number": "Номер обращения",
+        "registered_on": "Дата регистрации",
+        "subscriber_code": "Код абонента",
+        "invoice": "Оспариваемый счёт",
+        "period": "Период",
+        "decision": "Решение",
+        "approved": "Комиссия приняла решение скорректировать вашу задолженность.",
+        "refused": "Комиссия отказала в корректировке вашей задолженности.",
+        "old_amount": "Сумма счёта",
+        "new_amount": "Пересчитанная сумма",
+        "correction": "Сумма корректировки",
+        "correction_hint": "отрицательная сумма уменьшает задолженность",
+        "new_balance": "Остаток задолженности после корректировки",
+        "reason": "Причина отказа",
+        "protocol": "Заседание комиссии: {held_on}, протокол №\u00a0{protocol}.",
+        "appeal": "В соответствии с Законом Азербайджанской Республики «Об обращениях граждан», если вы не "
+                  "согласны с этим решением, вы вправе обжаловать его в вышестоящий орган или в суд.",
+        "secretary": "Секретарь комиссии",
+        "contacts": "Колл-центр {phone} · {email} · {website}",
+        "footer": "{org} · Обращение №\u00a0{number} · стр. {page}",
+    },
+}
+
+
+def _register_fonts() -> None:
+    registered = pdfmetrics.getRegisteredFontNames()
+    if FONT not in registered:
+        pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
+    if FONT_BOLD not in registered:
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=FONT, fontSize=10.5, leading=15)
+    return {
+        "base": base,
+        "org": ParagraphStyle("org", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19),
+        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=11, textColor=colors.HexColor("#4f5863")),
+        "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
+        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=14, leading=18,
+                                alignment=TA_CENTER, spaceBefore=6, spaceAfter=10),
+        "h": ParagraphStyle("h", parent=base, fontName=FONT_BOLD, fontSize=11.5, leading=15, spaceBefore=10,
+                            spaceAfter=4),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=10, leading=13),
+        "cell_b": ParagraphStyle("cell_b", parent=base, fontName=FONT_BOLD, fontSize=10, leading=13),
+    }
+
+
+def _language(item: AgendaItem) -> str:
+    return item.claim.language if item.claim.language in TEXTS else DEFAULT_LANGUAGE
+
+
+def _date(value: date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def _money(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    # The active language's separators (az and ru: comma), as in the e-mail the citizen gets.
+    return f"{formats.number_format(Decimal(value).quantize(Decimal('0.01')), 2, use_l10n=True)} AZN"
+
+
+def _citizen_name(item: AgendaItem) -> str:
+    citizen = item.claim.citizen
+    name = " ".join(p for p in (citizen.last_name, citizen.first_name, citizen.patronymic) if p)
+    return name or item.claim.holder_name
+
+
+def _table(rows: list[tuple[str, str]], styles: dict[str, ParagraphStyle], *, bold_last: bool = False) -> Table:
+    data = []
+    for i, (label, value) in enumerate(rows):
+        value_style = styles["cell_b"] if bold_last and i == len(rows) - 1 else styles["cell"]
+        data.append([Paragraph(escape(label), styles["cell"]), Paragraph(escape(value), value_style)])
+    table = Table(data, colWidths=[62 * mm, None], hAlign="LEFT")
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.HexColor("#c9d1da")),
+        ("TEXTCOLOR", (0, 0), (0, -1), colors.HexColor("#4f5863")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))
+    return table
+
+
+def decision_letter_pdf(*, item: AgendaItem, new_balance: Decimal | None = None) -> bytes:
+    """The decision letter of a decided agenda item, in the claim's language (az, en or ru;
+    Azerbaijani for anything else).
+
+    ``new_balance`` is the account's balance right after the adjustment was posted; the
+    approval service passes it, since only then is it known for certain. Without it an
+    approved letter asks billing for the current balance.
+    """
+    if not item.decision:
+        raise ValueError("the agenda item has no decision yet")
+    _register_fonts()
+    lang = _language(item)
+    t = TEXTS[lang]
+    claim, meeting = item.claim, item.meeting
+    org = settings.ORGANISATION
+    approved = item.decision == DecisionKind.APPROVED
+    if approved and new_balance is None:
+        from billing.gateway import get_gateway
+
+        new_balance = get_gateway().balance(claim.subscriber_code)
+    decided_on = timezone.localdate(item.decided_at) if item.decided_at else timezone.localdate()
+    snapshot: dict[str, Any] = claim.invoice_snapshot or {}
+
+    with translation.override(lang):
+        styles = _styles()
+        values = {
+            "number": escape(claim.number),
+            "registered": _date(timezone.localdate(claim.registered_at)),
+            "held_on": _date(meeting.held_on),
+            "protocol": escape(meeting.protocol_number),
+        }
+        period = ""
+        if snapshot.get("period_start") and snapshot.get("period_end"):
+            period = (f"{_date(date.fromisoformat(snapshot['period_start']))} – "
+                      f"{_date(date.fromisoformat(snapshot['period_end']))}")
+        if snapshot.get("period"):
+            month = formats.date_format(date.fromisoformat(snapshot["period"]), "F Y")
+            period = f"{month} ({period})" if period else month
+
+        story: list[Any] = [
+            Paragraph(escape(str(org["name"])), styles["org"]),
+            Paragraph(escape(t["service"] or str(org.get("service_name", ""))), styles["base"]),
+            Paragraph(escape(t["contacts"].format(phone=org.get("phone", ""), email=org.get("email", ""),
+                                                  website=org.get("website", ""))), styles["small"]),
+            Spacer(1, 3 * mm),
+            HRFlowable(width="100%", thickness=1.2, color=colors.HexColor(str(org.get("brand_colour") or "#0b5ea8"))),
+            Spacer(1, 4 * mm),
+            Paragraph(f"{t['date']}: {_date(decided_on)}", styles["right"]),
+            Spacer(1, 2 * mm),
+            Paragraph(f"<b>{t['to']}:</b> {escape(_citizen_name(item))}", styles["base"]),
+            Paragraph(f"<b>{t['address']}:</b> {escape(claim.address)}", styles["base"]),
+            Spacer(1, 6 * mm),
+            Paragraph(t["title"], styles["title"]),
+            Paragraph(t["intro"].format(**values), styles["base"]),
+            Paragraph(t["particulars"], styles["h"]),
+            _table([
+                (t["claim_number"], claim.number),
+                (t["registered_on"], values["registered"]),
+                (t["subscriber_code"], claim.subscriber_code),
+                (t["invoice"], claim.invoice_number),
+                (t["period"], period or "—"),
+            ], styles),
+            Paragraph(t["decision"], styles["h"]),
+        ]
+        if approved:
+            old = item.proposal.old_amount
+            story += [
+                Paragraph(f"<b>{t['approved']}</b>", styles["base"]),
+                Spacer(1, 2 * mm),
+                _table([
+                    (t["old_amount"], _money(old)),
+                    (t["new_amount"], _money(old + item.amount) if item.amount is not None else "—"),
+                    (f"{t['correction']} ({t['correction_hint']})", _money(item.amount)),
+                    (t["new_balance"], _money(new_balance)),
+                ], styles, bold_last=True),
+            ]
+        else:
+            story += [
+                Paragraph(f"<b>{t['refused']}</b>", styles["base"]),
+                Spacer(1, 2 * mm),
+                _table([(t["reason"], item.note)], styles),
+            ]
+        story += [
+            Spacer(1, 4 * mm),
+            Paragraph(t["protocol"].format(**values), styles["base"]),
+            Spacer(1, 3 * mm),
+            Paragraph(escape(t["appeal"]), styles["base"]),
+            Spacer(1, 12 * mm),
+            Paragraph(f"{t['secretary']}: {escape(meeting.secretary.display_name)}", styles["base"]),
+        ]
+
+        footer_org, footer = str(org["name"]), t["footer"]
+
+        def on_page(canvas: Any, doc: Any) -> None:
+            canvas.saveState()
+            canvas.setFont(FONT, 8)
+            canvas.setFillColor(colors.HexColor("#4f5863"))
+            canvas.drawString(doc.leftMargin, 12 * mm,
+                              footer.format(org=footer_org, number=claim.number, page=doc.page))
+            canvas.restoreState()
+
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer, pagesize=A4, leftMargin=22 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=22 * mm,
+            title=f"{t['title']} · {claim.number}", author=str(org["name"]), subject=claim.number,
+            lang=lang, pageCompression=0,
+        )
+        doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()

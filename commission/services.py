@@ -1,0 +1,349 @@
+"""The permanent commission: every write. Meetings, their agenda, and the decisions on the
+debt corrections that operators send to the commission.
+
+Each service runs in one transaction with its audit entry (and, for a claim, its timeline
+entry); a refused request raises ``CommissionError`` (a ``ClaimError``, so callers that catch
+claim errors catch these too) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+from billing.gateway import BillingError, get_gateway
+from claims.models import Claim, CorrectionProposal, ProposalStatus
+from claims.services import ClaimError, _change, _lock, claim_close
+from claims.transitions import ClaimOutcome, ClaimStatus
+from identity.models import Role, StaffAssignment, User
+
+from .letters import decision_letter_pdf
+from .models import AgendaItem, DecisionKind, Meeting
+
+COMMISSION_ROLES = (Role.COMMISSION_MEMBER, Role.COMMISSION_SECRETARY)
+CENT = Decimal("0.01")
+
+
+class CommissionError(ClaimError):
+    """A request the commission cannot take; the message is for the user. ``field`` names the
+    form field the message belongs next to (None: the form as a whole)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _amount(value: Decimal) -> str:
+    return formats.number_format(value, 2, use_l10n=True)
+
+
+def _holds(user: User, *roles: str) -> bool:
+    return user.is_active and StaffAssignment.objects.filter(user=user, role__in=roles).exists()
+
+
+def _require_secretary(by: User) -> None:
+    if not _holds(by, Role.COMMISSION_SECRETARY):
+        raise CommissionError(_("Bunu yalnız komissiyanın katibi edə bilər."))
+
+
+# --- Meetings ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def meeting_open(*, by: User, held_on: date, protocol_number: str, members: Iterable[User]) -> Meeting:
+    """The secretary opens a meeting: its date, its protocol number (unique) and the members
+    present, each of whom must hold the commission member or secretary role. Only members
+    present may decide on its agenda."""
+    _require_secretary(by)
+    protocol_number = " ".join((protocol_number or "").split())
+    if not protocol_number:
+        raise CommissionError(_("Protokolun nömrəsini yazın."), field="protocol_number")
+    present = list({m.pk: m for m in members}.values())
+    if not present:
+        raise CommissionError(_("İclasda iştirak edən üzvləri seçin."), field="members")
+    eligible = set(
+        StaffAssignment.objects.filter(user__in=present, user__is_active=True, role__in=COMMISSION_ROLES)
+        .values_list("user_id", flat=True)
+    )
+    outsiders = [m.display_name for m in present if m.pk not in eligible]
+    if outsiders:
+        raise CommissionError(_("Komissiyanın üzvü deyil: %(names)s.") % {"names": ", ".join(outsiders)},
+                              field="members")
+    existing = Meeting.objects.filter(protocol_number__iexact=protocol_number).first()
+    duplicate = CommissionError(
+        _("%(number)s nömrəli protokol artıq var (%(date)s tarixli iclas). Başqa nömrə yazın.")
+        % {"number": existing.protocol_number if existing else protocol_number,
+           "date": (existing.held_on if existing else held_on).strftime("%d.%m.%Y")},
+        field="protocol_number",
+    )
+    if existing is not None:
+        raise duplicate
+    try:
+        with transaction.atomic():
+            meeting = Meeting.objects.create(held_on=held_on, protocol_number=protocol_number, secretary=by)
+    except IntegrityError:  # opened concurrently under the same number
+        raise duplicate from None
+    meeting.members.set(present)
+    audit_record(actor=by, action="commission_meeting_opened", object_type="commission.meeting",
+                 object_id=str(meeting.pk), after={
+                     "protocol": protocol_number, "held_on": held_on.isoformat(),
+                     "members": sorted(m.pk for m in present),
+                 })
+    return meeting
+
+
+@transaction.atomic
+def meeting_close(*, meeting: Meeting, by: User) -> Meeting:
+    """The secretary closes a meeting once every item on its agenda is decided (or taken off
+    it); a closed meeting takes no more items or decisions."""
+    _require_secretary(by)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.closed:
+        return meeting
+    if meeting.items.filter(decision="").exists():
+        raise CommissionError(_("Gündəlikdə qərar qəbul edilməmiş məsələlər var. Onlara qərar verin və ya "
+                                "gündəlikdən çıxarın."))
+    meeting.closed = True
+    meeting.save(update_fields=["closed"])
+    audit_record(actor=by, action="commission_meeting_closed", object_type="commission.meeting",
+                 object_id=str(meeting.pk), after={"protocol": meeting.protocol_number})
+    return meeting
+
+
+# --- Agenda -----------------------------------------------------------------------------------
+
+def _pending_proposal(claim: Claim) -> CorrectionProposal | None:
+    return claim.proposals.filter(status=ProposalStatus.PENDING).order_by("-proposed_at", "-id").first()
+
+
+@transaction.atomic
+def agenda_add(*, meeting: Meeting, by: User, claim: Claim) -> AgendaItem:
+    """The secretary puts a claim sent to the commission on an open meeting's agenda, with its
+    pending correction proposal. A claim is on at most one undecided item; an undecided item
+    left from an earlier proposal (the claim went back to its operator and was sent again) is
+    replaced."""
+    _require_secretary(by)
+    claim = _lock(claim)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.closed:
+        raise CommissionError(_("İclas bağlanıb; gündəliyə məsələ əlavə etmək olmaz."), field="meeting")
+    proposal = _pending_proposal(claim)
+    if claim.status != ClaimStatus.AT_COMMISSION or proposal is None:
+        raise CommissionError(_("Müraciət komissiyaya göndərilməyib və ya onun düzəliş təklifi geri götürülüb."))
+    current = AgendaItem.objects.filter(claim=claim, decision="", proposal=proposal).select_related("meeting").first()
+    if current is not None:
+        raise CommissionError(
+            _("Müraciət artıq %(protocol)s nömrəli protokolun gündəliyindədir.")
+            % {"protocol": current.meeting.protocol_number}, field="meeting")
+    for stale in AgendaItem.objects.filter(claim=claim, decision="").select_related("meeting"):
+        audit_record(actor=by, action="commission_agenda_replaced", claim=claim, object_type="commission.agendaitem",
+                     object_id=str(stale.pk), before={"meeting": stale.meeting.protocol_number,
+                                                      "proposal": stale.proposal_id})
+        stale.delete()
+    item = AgendaItem.objects.create(meeting=meeting, claim=claim, proposal=proposal)
+    _change(claim, to=None, by=by, kind="commission_agenda", public=False,
+            note=_("%(date)s tarixli iclasın gündəliyinə salındı (protokol № %(protocol)s).")
+            % {"date": meeting.held_on.strftime("%d.%m.%Y"), "protocol": meeting.protocol_number},
+            audit_extra={"meeting": meeting.pk, "item": item.pk, "proposal": proposal.pk})
+    return item
+
+
+@transaction.atomic
+def agenda_remove(*, item: AgendaItem, by: User) -> None:
+    """The secretary takes an undecided item off the agenda (put there by mistake, or its
+    claim has gone back to the operator). The claim, if still at the commission, returns to
+    the list of claims awaiting a meeting."""
+    _require_secretary(by)
+    claim = _lock(item.claim)
+    item = AgendaItem.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=item.pk)
+    if item.decision:
+        raise CommissionError(_("Bu məsələ üzrə qərar artıq qəbul edilib."))
+    if item.meeting.closed:
+        raise CommissionError(_("İclas bağlanıb."))
+    protocol, pk = item.meeting.protocol_number, item.pk
+    item.delete()
+    _change(claim, to=None, by=by, kind="commission_agenda_removed", public=False,
+            note=_("Protokol № %(protocol)s iclasının gündəliyindən çıxarıldı.") % {"protocol": protocol},
+            audit_extra={"item": pk})
+
+
+# --- Decisions --------------------------------------------------------------------------------
+
+def _prepare_decision(item: AgendaItem, by: User) -> tuple[AgendaItem, Claim, CorrectionProposal, Meeting]:
+    """Lock the claim, then the item (the order every commission service takes), and check
+    that ``by`` may decide on it now."""
+    claim = _lock(Claim(pk=item.claim_id))
+    item = (AgendaItem.objects.select_for_update(of=("self",))
+            .select_related("meeting", "meeting__secretary", "proposal").get(pk=item.pk))
+    meeting, proposal = item.meeting, item.proposal
+    if item.decision:
+        raise CommissionError(_("Bu məsələ üzrə qərar artıq qəbul edilib."))
+    if meeting.closed:
+        raise CommissionError(_("İclas bağlanıb."))
+    if not meeting.members.filter(pk=by.pk).exists() or not _holds(by, *COMMISSION_ROLES):
+        raise CommissionError(_("Qərarı yalnız bu iclasda iştirak edən komissiya üzvləri qəbul edə bilər."))
+    if proposal.proposed_by_id == by.pk:
+        # Four-eyes rule: whoever proposed a correction never decides on it, whatever roles
+        # he also holds.
+        raise CommissionError(_("Düzəlişi təklif etmiş şəxs onun barədə qərar qəbul edə bilməz "
+                                "(“dörd göz” qaydası)."))
+    if claim.status != ClaimStatus.AT_COMMISSION or proposal.status != ProposalStatus.PENDING:
+        raise CommissionError(_("Bu təklif artıq qüvvədə deyil: müraciət komissiyadan geri qaytarılıb və ya "
+                                "bağlanıb. Məsələni gündəlikdən çıxarın."))
+    if meeting.held_on > timezone.localdate():
+        raise CommissionError(_("İclas hələ keçirilməyib (%(date)s).")
+                              % {"date": meeting.held_on.strftime("%d.%m.%Y")})
+    item.claim = claim
+    return item, claim, proposal, meeting
+
+
+def _store_letter(item: AgendaItem, pdf: bytes, stored: list[str]) -> None:
+    item.letter.save(f"{item.claim.number}-{item.pk}.pdf", ContentFile(pdf), save=False)
+    stored.append(item.letter.name)
+    item.save(update_fields=["letter"])
+
+
+def _drop_letters(stored: list[str]) -> None:
+    # Files are not transactional: a rolled-back decision leaves no letter behind.
+    for name in stored:
+        default_storage.delete(name)
+
+
+def adjustment_reference(item: AgendaItem) -> str:
+    """The billing reference of an item's adjustment: deterministic, so every attempt at the
+    same decision posts under the same reference."""
+    return f"claim:{item.claim.number}:item:{item.pk}"
+
+
+def decision_approve(*, item: AgendaItem, by: User, amount: Decimal | None = None, note: str = "") -> AgendaItem:
+    """A member present at the meeting approves the correction: the adjustment is posted to
+    billing, the proposal is approved, the decision letter is stored, and the claim is closed
+    as corrected (the citizen gets the e-mail and SMS with the amount and the new balance).
+
+    ``amount`` is the change of the debt (negative lowers it); it defaults to the proposal's
+    difference, and an amount other than that needs a ``note`` saying why. Refused with
+    ``CommissionError`` (nothing changes) when ``by`` is not a member present at the meeting,
+    when ``by`` proposed the correction (four-eyes rule), when the item is decided or stale.
+
+    Ordering, so that nothing is lost and nothing is posted twice:
+
+    1. The claim and the item are locked and every check runs before anything is written or
+       posted, so a refused decision posts nothing.
+    2. The adjustment is posted under the deterministic reference
+       ``claim:<number>:item:<item pk>``; billing keeps one adjustment per reference. Posting
+       comes before the local writes because the new balance (for the letter and the
+       citizen's messages) is only known after it.
+    3. The decision, the proposal's status, the claim's closure (timeline, audit, notification
+       rows) are written; the letter file is stored last, since storage is not
+       transactional, and deleted again if anything fails.
+    4. Everything commits together. With the local billing gateway the adjustment row is in
+       the same transaction: a failure at any step rolls the posting back too. With a remote
+       gateway a failure after step 2 leaves the posting in billing and the item undecided;
+       the retry of the same decision posts under the same reference, billing returns the
+       existing adjustment, and the decision completes: never two postings. Should the retry
+       ask for a different amount than billing already holds under that reference, it is
+       refused rather than recorded wrongly.
+
+    The remote call happens while the claim's row is locked; at this service's volume that is
+    the price of never deciding twice.
+    """
+    note = (note or "").strip()
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            prepared, claim, proposal, meeting = _prepare_decision(item, by)
+            proposed = proposal.difference
+            try:
+                value = proposed if amount is None else Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+            except (InvalidOperation, TypeError, ValueError):
+                raise CommissionError(_("Məbləği düzgün yazın, məsələn: -12.40."), field="amount") from None
+            if value == 0:
+                raise CommissionError(_("Düzəlişin məbləği sıfır ola bilməz. Düzəliş lazım deyilsə, imtina edin."),
+                                      field="amount")
+            if value != proposed and not note:
+                raise CommissionError(
+                    _("Məbləğ təklif ediləndən (%(proposed)s AZN) fərqlidir: səbəbini qeyddə yazın.")
+                    % {"proposed": _amount(proposed)}, field="note")
+
+            reference = adjustment_reference(prepared)
+            gateway = get_gateway()
+            try:
+                posted = gateway.post_adjustment(
+                    reference=reference, subscriber_code=claim.subscriber_code, invoice_number=claim.invoice_number,
+                    amount=value, posted_on=timezone.localdate(), claim_number=claim.number,
+                    note=f"protocol {meeting.protocol_number}",
+                )
+                new_balance = gateway.balance(claim.subscriber_code)
+            except BillingError as e:
+                raise CommissionError(_("Billinq sistemi düzəlişi qəbul etmədi: %(error)s. Bir azdan yenidən "
+                                        "cəhd edin.") % {"error": e}) from e
+            if posted.amount != value:
+                raise CommissionError(
+                    _("Billinqdə bu qərar üçün artıq %(posted)s AZN məbləğində düzəliş qeydə alınıb (%(ref)s). "
+                      "Qərarı həmin məbləğlə qəbul edin və ya billinq şöbəsinə müraciət edin.")
+                    % {"posted": _amount(posted.amount), "ref": reference}, field="amount")
+
+            prepared.decision = DecisionKind.APPROVED
+            prepared.amount = value
+            prepared.note = note
+            prepared.decided_by = by
+            prepared.decided_at = timezone.now()
+            prepared.adjustment_reference = reference
+            prepared.save()
+            proposal.status = ProposalStatus.APPROVED
+            proposal.save(update_fields=["status"])
+            audit_record(actor=by, action="commission_decision_approved", claim=claim,
+                         object_type="commission.agendaitem", object_id=str(prepared.pk),
+                         before={"decision": "", "proposal": proposal.pk, "proposed": str(proposed)},
+                         after={"decision": prepared.decision, "amount": str(value), "note": note,
+                                "reference": reference, "posted_now": posted.created,
+                                "new_balance": str(new_balance), "protocol": meeting.protocol_number})
+            prepared.claim = claim_close(claim=claim, by=by, outcome=ClaimOutcome.CORRECTED, amount=value,
+                                         extra={"new_balance": new_balance, "protocol": meeting.protocol_number})
+            _store_letter(prepared, decision_letter_pdf(item=prepared, new_balance=new_balance), stored)
+    except BaseException:
+        _drop_letters(stored)
+        raise
+    return prepared
+
+
+def decision_refuse(*, item: AgendaItem, by: User, reason: str) -> AgendaItem:
+    """A member present at the meeting refuses the correction, with a reason the citizen
+    reads: the proposal is refused, the decision letter stored, and the claim closed as
+    refused (the citizen gets the e-mail and SMS with the reason). The same membership and
+    four-eyes checks as ``decision_approve``; nothing is posted to billing."""
+    reason = (reason or "").strip()
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            prepared, claim, proposal, meeting = _prepare_decision(item, by)
+            if not reason:
+                raise CommissionError(_("İmtinanın səbəbini yazın: onu vətəndaş oxuyacaq."), field="reason")
+            prepared.decision = DecisionKind.REFUSED
+            prepared.amount = None
+            prepared.note = reason
+            prepared.decided_by = by
+            prepared.decided_at = timezone.now()
+            prepared.save()
+            proposal.status = ProposalStatus.REFUSED
+            proposal.save(update_fields=["status"])
+            audit_record(actor=by, action="commission_decision_refused", claim=claim,
+                         object_type="commission.agendaitem", object_id=str(prepared.pk),
+                         before={"decision": "", "proposal": proposal.pk},
+                         after={"decision": prepared.decision, "reason": reason,
+                                "protocol": meeting.protocol_number})
+            prepared.claim = claim_close(claim=claim, by=by, outcome=ClaimOutcome.REFUSED, reason=reason,
+                                         extra={"protocol": meeting.protocol_number})
+            _store_letter(prepared, decision_letter_pdf(item=prepared), stored)
+    except BaseException:
+        _drop_letters(stored)
+        raise
+    return prepared
+

@@ -1,0 +1,407 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.storage import default_storage
+from django.template.defaultfilters import floatformat
+from django.utils import timezone, translation
+
+from audit.models import AuditEntry
+from billing.gateway import get_gateway
+from billing.models import Adjustment
+from claims.models import ProposalStatus
+from claims.services import ClaimError, claim_return_to_review
+from claims.transitions import ClaimOutcome, ClaimStatus
+from commission import services
+from commission.models import AgendaItem, DecisionKind
+from commission.selectors import claims_awaiting_agenda, letter_for_claim
+from commission.services import (
+    CommissionError,
+    agenda_add,
+    agenda_remove,
+    decision_approve,
+    decision_refuse,
+    meeting_close,
+    meeting_open,
+)
+from identity.models import Role, StaffAssignment
+from notifications.models import Delivery
+
+from .conftest import bring_to_commission, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def _money(value, language="az"):
+    with translation.override(language):
+        return floatformat(value, 2)
+
+
+def _nothing_decided(item, claim):
+    item.refresh_from_db()
+    claim.refresh_from_db()
+    assert item.decision == ""
+    assert not item.letter
+    assert claim.status == ClaimStatus.AT_COMMISSION
+    assert item.proposal.status == ProposalStatus.PENDING
+    assert not Adjustment.objects.filter(claim_number=claim.number).exists()
+    assert not Delivery.objects.filter(claim=claim, event__startswith="closed").exists()
+
+
+# --- approval ---------------------------------------------------------------------------------
+
+def test_approve_posts_one_adjustment_and_the_balance_changes_by_the_amount(item, member, account):
+    gw = get_gateway()
+    before = gw.balance(account.subscriber_code)
+
+    decided = decision_approve(item=item, by=member)
+
+    assert decided.amount == Decimal("-200.00") == item.proposal.difference
+    adjustments = Adjustment.objects.filter(account=account)
+    assert adjustments.count() == 1
+    adj = adjustments.get()
+    assert adj.reference == f"claim:{item.claim.number}:item:{item.pk}" == decided.adjustment_reference
+    assert adj.amount == Decimal("-200.00")
+    assert adj.invoice.number == item.claim.invoice_number
+    assert adj.note == "protocol K-2026/07"
+    assert gw.balance(account.subscriber_code) == before - Decimal("200.00")
+
+
+def test_retrying_the_posting_of_a_decision_does_not_post_twice(item, member, account):
+    gw = get_gateway()
+    decided = decision_approve(item=item, by=member)
+    balance = gw.balance(account.subscriber_code)
+
+    again = gw.post_adjustment(reference=decided.adjustment_reference, subscriber_code=account.subscriber_code,
+                               invoice_number=item.claim.invoice_number, amount=decided.amount,
+                               posted_on=timezone.localdate(), claim_number=item.claim.number, note="retry")
+
+    assert again.created is False
+    assert Adjustment.objects.filter(account=account).count() == 1
+    assert gw.balance(account.subscriber_code) == balance
+
+
+def test_approving_again_is_refused_and_posts_nothing_more(item, member, secretary, account):
+    decision_approve(item=item, by=member)
+    with pytest.raises(CommissionError, match="artıq qəbul edilib"):
+        decision_approve(item=item, by=secretary)
+    assert Adjustment.objects.filter(account=account).count() == 1
+
+
+def test_a_decision_whose_posting_outlived_a_failed_attempt_completes_with_that_posting(item, member, account):
+    # A remote billing system keeps a posting even when our transaction then fails: the retry
+    # posts under the same reference and billing returns the first posting.
+    gw = get_gateway()
+    before = gw.balance(account.subscriber_code)
+    gw.post_adjustment(reference=services.adjustment_reference(item), subscriber_code=account.subscriber_code,
+                       invoice_number=item.claim.invoice_number, amount=Decimal("-200.00"),
+                       posted_on=timezone.localdate(), claim_number=item.claim.number, note="first attempt")
+
+    decided = decision_approve(item=item, by=member)
+
+    assert decided.decision == DecisionKind.APPROVED
+    assert Adjustment.objects.filter(account=account).count() == 1
+    assert gw.balance(account.subscriber_code) == before - Decimal("200.00")
+    audit = AuditEntry.objects.get(action="commission_decision_approved")
+    assert audit.after["posted_now"] is False
+
+
+def test_a_retry_asking_another_amount_than_billing_holds_is_refused(item, member, account):
+    gw = get_gateway()
+    gw.post_adjustment(reference=services.adjustment_reference(item), subscriber_code=account.subscriber_code,
+                       invoice_number=item.claim.invoice_number, amount=Decimal("-150.00"),
+                       posted_on=timezone.localdate(), claim_number=item.claim.number, note="first attempt")
+    with pytest.raises(CommissionError, match=f"{_money(Decimal('-150.00'))} AZN") as refused:
+        decision_approve(item=item, by=member)
+    assert refused.value.field == "amount"
+    item.refresh_from_db()
+    assert item.decision == ""
+    assert Adjustment.objects.filter(account=account).count() == 1
+
+
+def test_a_failure_after_posting_rolls_everything_back_and_the_retry_posts_once(item, member, account,
+                                                                                 monkeypatch):
+    gw = get_gateway()
+    before = gw.balance(account.subscriber_code)
+
+    def broken_letter(**kwargs):
+        raise RuntimeError("the PDF renderer crashed")
+
+    monkeypatch.setattr(services, "decision_letter_pdf", broken_letter)
+    with pytest.raises(RuntimeError):
+        decision_approve(item=item, by=member)
+    _nothing_decided(item, item.claim)
+    assert gw.balance(account.subscriber_code) == before
+    monkeypatch.undo()
+
+    decision_approve(item=item, by=member)
+    assert Adjustment.objects.filter(account=account).count() == 1
+    assert gw.balance(account.subscriber_code) == before - Decimal("200.00")
+
+
+def test_a_failure_after_the_letter_is_stored_leaves_no_letter_file(item, member, monkeypatch):
+    stored = []
+    real_save = default_storage.save
+
+    def save(name, content, **kwargs):
+        stored.append(real_save(name, content, **kwargs))
+        return stored[-1]
+
+    def broken_save(self, *args, **kwargs):
+        if kwargs.get("update_fields") == ["letter"]:
+            raise RuntimeError("database went away")
+        return original(self, *args, **kwargs)
+
+    original = AgendaItem.save
+    monkeypatch.setattr(default_storage, "save", save)
+    monkeypatch.setattr(AgendaItem, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        decision_approve(item=item, by=member)
+    assert stored and not default_storage.exists(stored[0])
+    monkeypatch.undo()
+    _nothing_decided(item, item.claim)
+
+
+def test_approve_closes_the_claim_corrected_and_tells_the_citizen_amount_and_new_balance(item, member, account):
+    decision_approve(item=item, by=member)
+    claim = item.claim
+    claim.refresh_from_db()
+    new_balance = get_gateway().balance(account.subscriber_code)
+
+    assert claim.status == ClaimStatus.CLOSED
+    assert claim.outcome == ClaimOutcome.CORRECTED
+    assert claim.corrected_amount == Decimal("-200.00")
+    assert claim.proposals.get().status == ProposalStatus.APPROVED
+    messages = {d.medium: d for d in Delivery.objects.filter(claim=claim, event="closed_corrected")}
+    assert set(messages) == {"email", "sms"}
+    for message in messages.values():
+        assert _money(Decimal("-200.00")) in message.body
+        assert _money(new_balance) in message.body
+    assert messages["email"].recipient == "resad@example.az"
+    assert messages["sms"].recipient == "+994501234567"
+    assert claim.events.filter(kind="closed_corrected").exists()
+    assert AuditEntry.objects.filter(claim=claim, action="commission_decision_approved").exists()
+
+
+def test_the_decision_letter_is_a_pdf_with_the_claim_and_protocol(item, member):
+    decided = decision_approve(item=item, by=member)
+    assert decided.letter
+    with decided.letter.open("rb") as fh:
+        pdf = fh.read()
+    assert pdf.startswith(b"%PDF")
+    assert item.claim.number.encode() in pdf
+    assert b"K-2026/07" in pdf
+    assert item.claim.subscriber_code.encode() in pdf
+    assert letter_for_claim(item.claim) == decided
+
+
+def test_the_letter_is_in_english_for_a_claim_in_english(citizen, account, operator, jpeg_upload, meeting,
+                                                         secretary, member):
+    claim = bring_to_commission(citizen, account, operator, jpeg_upload, language="en")
+    decided = decision_approve(item=agenda_add(meeting=meeting, by=secretary, claim=claim), by=member)
+    with decided.letter.open("rb") as fh:
+        pdf = fh.read()
+    assert b"Decision of the permanent commission" in pdf
+    assert b"On citizens' appeals" in pdf.replace(b"\\'", b"'")
+    assert claim.number.encode() in pdf
+    assert Delivery.objects.get(claim=claim, event="closed_corrected", medium="email").language == "en"
+
+
+def test_a_changed_amount_needs_a_note(item, member, account):
+    with pytest.raises(CommissionError) as refused:
+        decision_approve(item=item, by=member, amount=Decimal("-150.00"))
+    assert refused.value.field == "note"
+    _nothing_decided(item, item.claim)
+
+    decided = decision_approve(item=item, by=member, amount=Decimal("-150.00"),
+                               note="Sayğacın şəklinə görə 150 m³ artıq hesablanıb.")
+    assert decided.amount == Decimal("-150.00")
+    assert Adjustment.objects.get(account=account).amount == Decimal("-150.00")
+    item.claim.refresh_from_db()
+    assert item.claim.corrected_amount == Decimal("-150.00")
+
+
+def test_a_zero_amount_is_refused(item, member):
+    with pytest.raises(CommissionError) as refused:
+        decision_approve(item=item, by=member, amount=Decimal("0"), note="heç nə")
+    assert refused.value.field == "amount"
+    _nothing_decided(item, item.claim)
+
+
+# --- who may decide ---------------------------------------------------------------------------
+
+def test_four_eyes_whoever_proposed_cannot_decide_even_as_a_member_present(citizen, account, operator, jpeg_upload,
+                                                                         secretary):
+    StaffAssignment.objects.create(user=operator, role=Role.COMMISSION_MEMBER, branch=None)
+    claim = bring_to_commission(citizen, account, operator, jpeg_upload)
+    meeting = meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-4E",
+                           members=[secretary, operator])
+    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+
+    with pytest.raises(ClaimError, match="dörd göz"):
+        decision_approve(item=item, by=operator)
+    with pytest.raises(ClaimError, match="dörd göz"):
+        decision_refuse(item=item, by=operator, reason="Əsas yoxdur")
+    _nothing_decided(item, claim)
+
+
+def test_a_member_not_present_at_the_meeting_cannot_decide(item, member_absent):
+    with pytest.raises(ClaimError, match="iştirak edən"):
+        decision_approve(item=item, by=member_absent)
+    with pytest.raises(ClaimError, match="iştirak edən"):
+        decision_refuse(item=item, by=member_absent, reason="Əsas yoxdur")
+    _nothing_decided(item, item.claim)
+
+
+def test_a_member_who_lost_the_commission_role_cannot_decide(item, member):
+    StaffAssignment.objects.filter(user=member).delete()
+    with pytest.raises(ClaimError):
+        decision_approve(item=item, by=member)
+    _nothing_decided(item, item.claim)
+
+
+def test_no_decision_before_the_meeting_is_held(claim, secretary, member):
+    meeting = meeting_open(by=secretary, held_on=timezone.localdate() + timedelta(days=3), protocol_number="K-NEXT",
+                           members=[secretary, member])
+    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+    with pytest.raises(CommissionError, match="hələ keçirilməyib"):
+        decision_approve(item=item, by=member)
+    _nothing_decided(item, claim)
+
+
+def test_a_claim_returned_to_review_cannot_be_decided(item, member, operator):
+    claim_return_to_review(claim=item.claim, by=operator, kind="returned_from_commission")
+    with pytest.raises(CommissionError, match="qüvvədə deyil"):
+        decision_approve(item=item, by=member)
+    assert not Adjustment.objects.exists()
+
+
+# --- refusal ----------------------------------------------------------------------------------
+
+def test_refuse_closes_the_claim_with_the_reason_and_tells_the_citizen(item, member, account):
+    balance = get_gateway().balance(account.subscriber_code)
+    reason = "Yerində yoxlama fakturadakı göstəricini təsdiq etdi."
+
+    decided = decision_refuse(item=item, by=member, reason=f"  {reason} ")
+
+    claim = item.claim
+    claim.refresh_from_db()
+    assert decided.decision == DecisionKind.REFUSED and decided.note == reason
+    assert claim.status == ClaimStatus.CLOSED
+    assert claim.outcome == ClaimOutcome.REFUSED
+    assert claim.outcome_reason == reason
+    assert claim.proposals.get().status == ProposalStatus.REFUSED
+    messages = Delivery.objects.filter(claim=claim, event="closed_refused")
+    assert sorted(messages.values_list("medium", flat=True)) == ["email", "sms"]
+    assert reason in messages.get(medium="email").body
+    assert reason[:40] in messages.get(medium="sms").body
+    assert not Adjustment.objects.exists()
+    assert get_gateway().balance(account.subscriber_code) == balance
+    with decided.letter.open("rb") as fh:
+        pdf = fh.read()
+    assert pdf.startswith(b"%PDF") and claim.number.encode() in pdf
+    assert letter_for_claim(claim) == decided
+
+
+def test_refuse_needs_a_reason(item, member):
+    with pytest.raises(CommissionError) as refused:
+        decision_refuse(item=item, by=member, reason="   ")
+    assert refused.value.field == "reason"
+    _nothing_decided(item, item.claim)
+
+
+# --- meetings and agenda ----------------------------------------------------------------------
+
+def test_only_the_secretary_opens_a_meeting(member, secretary):
+    with pytest.raises(CommissionError, match="katibi"):
+        meeting_open(by=member, held_on=timezone.localdate(), protocol_number="K-1", members=[member])
+    meeting = meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number=" K-1 ", members=[member])
+    assert meeting.protocol_number == "K-1"
+    assert list(meeting.members.all()) == [member]
+    assert AuditEntry.objects.filter(action="commission_meeting_opened", object_id=str(meeting.pk)).exists()
+
+
+def test_a_protocol_number_is_used_once(meeting, secretary, member):
+    with pytest.raises(CommissionError, match="K-2026/07 nömrəli protokol artıq var") as refused:
+        meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="k-2026/07", members=[member])
+    assert refused.value.field == "protocol_number"
+
+
+def test_members_must_hold_a_commission_role(secretary, operator):
+    with pytest.raises(CommissionError, match="Komissiyanın üzvü deyil: Leyla Məmmədova") as refused:
+        meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-2", members=[secretary, operator])
+    assert refused.value.field == "members"
+
+
+def test_agenda_add_needs_a_claim_at_the_commission_once(claim, meeting, secretary, member, operator):
+    with pytest.raises(CommissionError, match="katibi"):
+        agenda_add(meeting=meeting, by=member, claim=claim)
+    assert list(claims_awaiting_agenda()) == [claim]
+
+    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+
+    assert item.proposal == claim.proposals.get(status=ProposalStatus.PENDING)
+    assert list(claims_awaiting_agenda()) == []
+    other = meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-3", members=[member])
+    with pytest.raises(CommissionError, match="K-2026/07 nömrəli protokolun gündəliyindədir"):
+        agenda_add(meeting=other, by=secretary, claim=claim)
+    assert claim.events.filter(kind="commission_agenda", public=False).exists()
+
+
+def test_a_claim_in_review_cannot_go_on_the_agenda(citizen, account, operator, jpeg_upload, meeting, secretary):
+    claim = bring_to_commission(citizen, account, operator, jpeg_upload)
+    claim_return_to_review(claim=claim, by=operator, kind="returned_from_commission")
+    with pytest.raises(CommissionError):
+        agenda_add(meeting=meeting, by=secretary, claim=claim)
+    assert not AgendaItem.objects.exists()
+
+
+def test_a_claim_sent_again_replaces_its_stale_agenda_item(item, secretary, operator, meeting):
+    from claims.services import claim_propose_correction
+
+    claim = item.claim
+    claim_return_to_review(claim=claim, by=operator, kind="returned_from_commission")
+    line = claim.invoice_snapshot["lines"][0]
+    claim_propose_correction(claim=claim, by=operator, readings={line["meter_serial"]: line["current_reading"] - 100},
+                             note="Yenidən baxıldı.")
+    assert list(claims_awaiting_agenda()) == [claim]
+
+    fresh = agenda_add(meeting=meeting, by=secretary, claim=claim)
+
+    assert list(AgendaItem.objects.filter(claim=claim)) == [fresh]
+    assert fresh.proposal.status == ProposalStatus.PENDING and fresh.proposal.difference == Decimal("-100.00")
+
+
+def test_agenda_remove_and_meeting_close(item, secretary, member):
+    with pytest.raises(CommissionError, match="qərar qəbul edilməmiş"):
+        meeting_close(meeting=item.meeting, by=secretary)
+    agenda_remove(item=item, by=secretary)
+    assert not AgendaItem.objects.exists()
+    assert list(claims_awaiting_agenda()) == [item.claim]
+
+    closed = meeting_close(meeting=item.meeting, by=secretary)
+    assert closed.closed
+    with pytest.raises(CommissionError, match="bağlanıb"):
+        agenda_add(meeting=closed, by=secretary, claim=item.claim)
+
+
+def test_a_decided_item_cannot_be_removed(item, secretary, member):
+    decision_approve(item=item, by=member)
+    with pytest.raises(CommissionError):
+        agenda_remove(item=item, by=secretary)
+    assert meeting_close(meeting=item.meeting, by=secretary).closed
+
+
+def test_letter_for_claim_is_none_until_decided(item):
+    assert letter_for_claim(item.claim) is None
+
+
+def test_a_secretary_who_is_also_present_may_decide(item, secretary):
+    assert decision_refuse(item=item, by=secretary, reason="Əsas yoxdur.").decision == DecisionKind.REFUSED
+
+
+def test_an_administrator_without_a_commission_role_cannot_decide(item, meeting):
+    admin = make_staff("admin-1", Role.ADMINISTRATOR)
+    meeting.members.add(admin)
+    with pytest.raises(CommissionError):
+        decision_approve(item=item, by=admin)
