@@ -9,12 +9,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
 from audit.services import audit_record
 from billing.gateway import get_gateway
+from billing.models import Category
 from claims import services
 from claims.models import ClaimEvent
 from claims.services import ClaimError
@@ -77,7 +79,8 @@ def _claim_context(request: HttpRequest, claim) -> dict:
         "events": ClaimEvent.objects.filter(claim=claim).order_by("at", "id"),
         "audit": AuditEntry.objects.filter(claim=claim).select_related("actor").order_by("-at", "-id")[:200],
         "can_work": can_work, "is_manager": access.is_manager_of(request.user, claim.branch_id),
-        "reason": claim.reason.text("az"),
+        "reason": claim.reason.text((get_language() or "az")[:2]),
+        "category": Category(account.category).label if account else "",
         "S": ClaimStatus,
         "forms": {},
     }

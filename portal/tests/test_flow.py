@@ -333,3 +333,11 @@ def test_steps_out_of_order_go_back_to_the_start(client, citizen):
     login(client, citizen)
     assert client.get(reverse("portal:claim_details")).url == reverse("portal:claim_new")
     assert client.get(reverse("portal:claim_review")).url == reverse("portal:claim_new")
+
+
+@pytest.mark.django_db
+def test_azerbaijani_is_the_default_whatever_the_browser_asks(client):
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9,ru;q=0.8").content.decode()
+    assert '<html lang="az">' in body and "Yeni müraciət yarat" in body
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
+    assert '<html lang="ru">' in client.get("/").content.decode()
