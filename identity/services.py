@@ -14,8 +14,8 @@ def citizen_login(*, request: HttpRequest, fin: str, first_name: str = "", last_
                   patronymic: str = "", method: str) -> User:
     """Log a citizen in after an identity provider has vouched for the FIN.
 
-    Creates the citizen on first login, refreshes the name the provider gives, and keeps the
-    login method with the session (it is stored on every claim filed in it).
+    Creates the citizen on first login, refreshes the name (and father's name) the provider
+    gives, and keeps the login method with the session (it is stored on every claim filed in it).
     """
     if method not in LoginMethod.values:
         raise ValueError(f"unknown login method {method!r}")
@@ -30,6 +30,9 @@ def citizen_login(*, request: HttpRequest, fin: str, first_name: str = "", last_
     elif first_name and (user.first_name, user.last_name) != (first_name, last_name):
         user.first_name, user.last_name = first_name, last_name
         user.save(update_fields=["first_name", "last_name"])
+    if not created and patronymic and user.patronymic != patronymic:
+        user.patronymic = patronymic
+        user.save(update_fields=["patronymic"])
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_LOGIN_METHOD] = method
     audit_record(actor=user, action="citizen_login", after={"method": method},

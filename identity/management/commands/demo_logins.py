@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from identity.models import StaffAssignment, User
@@ -14,7 +15,13 @@ class Command(BaseCommand):
         w = self.stdout.write
         w("")
         w(f"The e-service runs at {base}/  (Ctrl-C stops web server, worker and periodic jobs)")
-        w(f"Log in as a citizen: {base}/auth/login/ - pick a login method and one of these demo citizens:")
+        if settings.IDENTITY_PROVIDER != "identity.providers.dev.DevProvider":
+            w(f"Citizens log in through {settings.IDENTITY_PROVIDER.rsplit('.', 1)[-1]} at {base}/auth/login/"
+              " (docs/sso.md).")
+            if settings.DEV_LOGIN_ENABLED:
+                w(f"The development login page stays at {base}/auth/dev/ - pick a method and a demo citizen:")
+        else:
+            w(f"Log in as a citizen: {base}/auth/login/ - pick a login method and one of these demo citizens:")
         for u in User.objects.filter(fin__isnull=False).order_by("last_name")[:10]:
             w(f"    {u.fin}  {u.last_name} {u.first_name}")
         staff = (StaffAssignment.objects.select_related("user", "branch").order_by("role", "branch__name")[:12])

@@ -1,0 +1,31 @@
+"""System checks for the login configuration: a deployment that nobody can log in to should
+say so at start-up, not on the first citizen's visit."""
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+
+
+@register("identity")
+def check_identity_provider(app_configs, **kwargs):
+    path = getattr(settings, "IDENTITY_PROVIDER", "")
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        return [Error(f"IDENTITY_PROVIDER {path!r} cannot be imported: {exc}", id="identity.E001")]
+    problems = []
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if getattr(cls, "is_development", False) and not settings.DEV_LOGIN_ENABLED:
+        problems.append(Warning(
+            "IDENTITY_PROVIDER is the development page but DEV_LOGIN_ENABLED is off: citizens cannot log in.",
+            hint="Set IDENTITY_PROVIDER to identity.providers.oidc.OidcProvider or "
+                 "identity.providers.asan.AsanLoginProvider (docs/sso.md).", id="identity.W001"))
+    if name == "identity.providers.oidc.OidcProvider" and not (settings.OIDC_ISSUER and settings.OIDC_CLIENT_ID):
+        problems.append(Error("OpenID Connect login needs OIDC_ISSUER and OIDC_CLIENT_ID.", id="identity.E002"))
+    if name == "identity.providers.oidc.OidcProvider" and settings.OIDC_TOKEN_AUTH_METHOD not in (
+            "client_secret_basic", "client_secret_post", "none"):
+        problems.append(Error(f"OIDC_TOKEN_AUTH_METHOD {settings.OIDC_TOKEN_AUTH_METHOD!r} is not one of "
+                              "client_secret_basic, client_secret_post, none.", id="identity.E003"))
+    if name == "identity.providers.asan.AsanLoginProvider" and not settings.ASAN_LOGIN_URL:
+        problems.append(Error("Asan Login needs ASAN_LOGIN_URL.", id="identity.E004"))
+    return problems
