@@ -21,5 +21,5 @@ test: $(STAMP)
 	bash scripts/test.sh
 
 messages: $(STAMP)
-	$(VENV)/bin/python manage.py makemessages -l az -l en -l ru --ignore=.venv --ignore=var
+	$(VENV)/bin/python manage.py makemessages -l az -l en -l ru --no-obsolete --ignore=.venv --ignore=var --ignore=screenshots --ignore=node_modules
 	$(VENV)/bin/python manage.py compilemessages --ignore=.venv

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from claims.models import ReasonTemplate
@@ -17,7 +18,7 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Açıq olanlar"))] + list(ClaimStatus.choices)
         self.fields["reason"].choices = [("", _("Hamısı"))] + [
-            (r.code, r.text_az) for r in ReasonTemplate.objects.order_by("ordering")]
+            (r.code, r.text((get_language() or "az")[:2])) for r in ReasonTemplate.objects.order_by("ordering")]
 
 
 class TextForm(forms.Form):

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
@@ -28,6 +29,18 @@ from .decorators import staff_required
 from .forms import CorrectionForm, QueueFilterForm, ReassignForm, TextForm
 
 PAGE_SIZE = 50
+
+# The labels of the claim page's one-text forms. Each form has its own ids (several are on
+# the page at once) and keeps its label when it comes back with an error.
+TEXT_LABELS = {
+    "info": gettext_lazy("Vətəndaşdan nə istənilir (məlumat və ya yeni şəkil)"),
+    "close": gettext_lazy("Vətəndaşa izahat: niyə düzəliş tələb olunmur"),
+    "extend": gettext_lazy("Müddətin 30 iş gününə uzadılma səbəbi"),
+}
+
+
+def _text_form(action: str, data=None) -> TextForm:
+    return TextForm(data, label=TEXT_LABELS[action], auto_id=f"id_{action}_%s")
 
 
 class StaffLoginView(LoginView):
@@ -89,13 +102,13 @@ def _claim_context(request: HttpRequest, claim) -> dict:
 
         ctx["forms"] = {
             "inspection": OrderInspectionForm(branch_id=claim.branch_id),
-            "info": TextForm(label=_("Vətəndaşdan nə istənilir (məlumat və ya yeni şəkil)")),
-            "close": TextForm(label=_("Vətəndaşa izahat: niyə düzəliş tələb olunmur")),
+            "info": _text_form("info"),
+            "close": _text_form("close"),
             "correction": CorrectionForm(lines=claim.invoice_snapshot.get("lines", []),
                                          initial_readings=initial_readings),
         }
     if can_work and claim.is_open and claim.working_days < 30:
-        ctx["forms"]["extend"] = TextForm(label=_("Müddətin 30 iş gününə uzadılma səbəbi"))
+        ctx["forms"]["extend"] = _text_form("extend")
     if ctx["is_manager"] and claim.is_open:
         ctx["forms"]["reassign"] = ReassignForm(operators=access.operators_of(claim.branch_id))
     return ctx
@@ -162,7 +175,7 @@ def claim_action(request: HttpRequest, number: str, action: str) -> HttpResponse
         elif action in ("info", "close", "extend"):
             if action != "extend" and claim.operator_id not in (user.pk, None) and not manager:
                 raise PermissionDenied
-            form = TextForm(request.POST, label="")
+            form = _text_form(action, request.POST)
             if not form.is_valid():
                 return _rerender(request, claim, action, form)
             text = form.cleaned_data["text"]
