@@ -15,7 +15,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Sum
+from django.db.models import OuterRef, Prefetch, Subquery, Sum
 from django.utils.module_loading import import_string
 
 from . import models
@@ -134,13 +134,11 @@ class BillingGateway(Protocol):
 
 
 def _meter_info(meter: models.Meter) -> MeterInfo:
-    readings = list(meter.readings.all())  # prefetched, ordered by day
-    last = readings[-1] if readings else None
     return MeterInfo(
         serial_number=meter.serial_number,
         seal_number=meter.seal_number,
-        last_reading=last.value if last else None,
-        last_reading_on=last.taken_on if last else None,
+        last_reading=meter.last_value,  # annotated: the latest reading only, not the whole history
+        last_reading_on=meter.last_on,
     )
 
 
@@ -190,17 +188,18 @@ class LocalBillingGateway:
     """Reads and writes the billing tables of this database."""
 
     def _accounts(self):
-        return models.Account.objects.select_related("branch").prefetch_related(
-            Prefetch("meters", queryset=models.Meter.objects.order_by("serial_number").prefetch_related(
-                Prefetch("readings", queryset=models.Reading.objects.order_by("taken_on"))
-            ))
-        )
+        latest = models.Reading.objects.filter(meter=OuterRef("pk")).order_by("-taken_on", "-id")
+        meters = models.Meter.objects.order_by("serial_number").annotate(
+            last_value=Subquery(latest.values("value")[:1]), last_on=Subquery(latest.values("taken_on")[:1]))
+        return models.Account.objects.select_related("branch").prefetch_related(Prefetch("meters", queryset=meters))
 
     def account_by_code(self, subscriber_code: str) -> AccountInfo | None:
         account = self._accounts().filter(subscriber_code=subscriber_code).first()
         return _account_info(account) if account else None
 
     def accounts_of_fin(self, fin: str) -> list[AccountInfo]:
+        if not fin:  # organisations have no FIN: an empty one holds nothing
+            return []
         return [_account_info(a) for a in self._accounts().filter(holder_fin=fin).order_by("subscriber_code")]
 
     def _invoices(self):
