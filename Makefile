@@ -3,8 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install messages
+.PHONY: run test install messages screenshots
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -12,12 +13,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(VENV)/bin/python -m pip install -q -r requirements.lock
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP) requirements-test.lock
+	$(VENV)/bin/python -m pip install -q -r requirements-test.lock
+	touch $(TEST_STAMP)
+
 install: $(STAMP)
 
 run: $(STAMP)
 	bash scripts/run.sh
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	bash scripts/test.sh
 
 messages: $(STAMP)

@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -214,3 +214,86 @@ LOGGING = {
 
 # Lockout is per username on purpose: branch staff share office NAT addresses.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# ---------------------------------------------------------------------------------------------
+# National SSO: identity providers (identity/providers/, docs/sso.md)
+# ---------------------------------------------------------------------------------------------
+# Which backend logs citizens in: the development page (default; also needs DEV_LOGIN_ENABLED),
+# identity.providers.oidc.OidcProvider or identity.providers.asan.AsanLoginProvider.
+IDENTITY_PROVIDER = env.str("IDENTITY_PROVIDER", default="identity.providers.dev.DevProvider")
+SSO_HTTP_TIMEOUT = env.int("SSO_HTTP_TIMEOUT", default=10)  # seconds per request to the SSO
+SSO_CLOCK_LEEWAY = env.int("SSO_CLOCK_LEEWAY", default=60)  # seconds of clock skew allowed on exp/iat/nbf
+SSO_KEYS_CACHE_SECONDS = env.int("SSO_KEYS_CACHE_SECONDS", default=3600)  # discovery document and JWKS
+# Standard OpenID Connect (authorization code flow with PKCE).
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_TOKEN_AUTH_METHOD = env.str("OIDC_TOKEN_AUTH_METHOD", default="client_secret_basic")  # or client_secret_post, none
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid profile")
+OIDC_FIN_CLAIM = env.str("OIDC_FIN_CLAIM", default="fin")  # dotted path for nested claims
+OIDC_METHOD_CLAIM = env.str("OIDC_METHOD_CLAIM", default="amr")
+OIDC_METHOD_MAP = env.json("OIDC_METHOD_MAP", default={})  # {"provider value": "sima_token", ...}
+# "Asan Login" protocol.
+ASAN_LOGIN_URL = env.str("ASAN_LOGIN_URL", default="")  # where /auth?origin=... is
+ASAN_API_URL = env.str("ASAN_API_URL", default="")  # where /ssoauthz/api/v1/... is; default ASAN_LOGIN_URL
+ASAN_FIN_CLAIM = env.str("ASAN_FIN_CLAIM", default="main.person.pin")
+ASAN_METHOD_CLAIM = env.str("ASAN_METHOD_CLAIM", default="amr")
+ASAN_METHOD_MAP = env.json("ASAN_METHOD_MAP", default={})
+ASAN_AUDIENCE = env.str("ASAN_AUDIENCE", default="")  # checked when set
+ASAN_ISSUER = env.str("ASAN_ISSUER", default="")  # checked when set
+ASAN_CHECK_AUTH_SCHEME = env.str("ASAN_CHECK_AUTH_SCHEME", default="Bearer")  # "" sends the bare token
+# Log out after this many seconds without a request (0: never); SESSION_COOKIE_AGE bounds the session.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+MIDDLEWARE.append("identity.middleware.IdleTimeoutMiddleware")
+# --------------------------------------------------------------------------- end of national SSO
+
+# --- Channel REST API (app "api"; docs/api.md) -------------------------------------------------
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "api"]
+REST_FRAMEWORK = {
+    # api.views.ApiView sets these explicitly too; the defaults keep any other DRF view safe.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ChannelAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.IsChannel"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Debt-investigation claims: channel API",
+    "DESCRIPTION": (
+        "The REST API through which channels (e-gov.az, e-su.az, azersu.az, the mobile app) file and "
+        "follow debt-investigation claims for citizens. Authentication, idempotency, errors (RFC 9457 "
+        "problem details), webhooks and rate limits: see docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "claims.transitions.ClaimStatus",
+        "ClaimOutcomeEnum": "claims.transitions.ClaimOutcome",
+    },
+}
+# Citizen tokens: their "aud" must be this; they may live at most MAX_AGE seconds (exp - iat).
+API_AUDIENCE = env.str("API_AUDIENCE", default=f"{ORGANISATION['portal_url'].rstrip('/')}/api/")
+API_CITIZEN_TOKEN_MAX_AGE_SECONDS = env.int("API_CITIZEN_TOKEN_MAX_AGE_SECONDS", default=300)
+API_CITIZEN_TOKEN_LEEWAY_SECONDS = env.int("API_CITIZEN_TOKEN_LEEWAY_SECONDS", default=30)
+# Citizen assertion backends (each reads its own header); a national-SSO backend is added here.
+API_CITIZEN_ASSERTION_BACKENDS = env.list("API_CITIZEN_ASSERTION_BACKENDS",
+                                          default=["api.auth.ChannelJwtAssertion"])
+# Fixed one-minute windows; a channel's own limits (admin) win over these.
+API_RATE_PER_CHANNEL_PER_MINUTE = env.int("API_RATE_PER_CHANNEL_PER_MINUTE", default=600)
+API_RATE_PER_CITIZEN_PER_MINUTE = env.int("API_RATE_PER_CITIZEN_PER_MINUTE", default=60)
+# Webhooks: bounded retries with exponential backoff (1, 2, 4, ... min: about 2 h over 8 attempts).
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=8)
+API_WEBHOOK_BACKOFF_SECONDS = env.int("API_WEBHOOK_BACKOFF_SECONDS", default=60)
+API_WEBHOOK_STALE_SECONDS = env.int("API_WEBHOOK_STALE_SECONDS", default=300)
+API_WEBHOOK_TIMEOUT_SECONDS = env.int("API_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Problem details' "type" URIs are this plus the problem's name (listed in docs/api.md).
+API_PROBLEM_TYPE_BASE = env.str("API_PROBLEM_TYPE_BASE",
+                                default=f"{ORGANISATION['portal_url'].rstrip('/')}/api/problems/")
+# --- end of the channel REST API block ----------------------------------------------------------

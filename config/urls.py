@@ -6,6 +6,7 @@ from django.views.static import serve
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("auth/", include("identity.urls")),
     path("dev/", include("notifications.urls")),
     path("office/", include("backoffice.urls")),

@@ -37,6 +37,7 @@ JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("sweep_deliveries", "notifications.tasks.sweep_deliveries"),
     PeriodicJob("deadline_digest", "backoffice.tasks.deadline_digest", every_seconds=24 * 3600),
     PeriodicJob("purge_drafts", "claims.tasks.purge_drafts", every_seconds=3600),
+    PeriodicJob("sweep_webhooks", "api.tasks.sweep_webhooks"),
 )
 
 

@@ -1,0 +1,216 @@
+"""Who is calling: the channel (``Authorization: ApiKey <prefix>.<secret>``) and the citizen it
+acts for (an assertion the channel signs, ``X-Citizen-Token``).
+
+Citizen assertions are pluggable: ``settings.API_CITIZEN_ASSERTION_BACKENDS`` lists classes, each
+reading its own header. The channel-signed JWT (``ChannelJwtAssertion``) is the default; a backend
+that accepts a national-SSO ("Asan Login") token instead implements the same two members
+(``header`` and ``verify``) and is added to that list -- nothing else changes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils.module_loading import import_string
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+
+from identity.models import LoginMethod
+
+if TYPE_CHECKING:
+    from identity.models import User
+
+    from .models import ApiChannel, ApiKey
+
+FIN_RE = re.compile(r"^[0-9A-HJ-NP-Z]{7}$")
+MAX_TOKEN_CHARS = 8192
+
+
+class PublicKeyInvalid(ValueError):
+    pass
+
+
+class AssertionInvalid(Exception):
+    """The citizen assertion is missing a claim, expired, wrongly signed, ... (401)."""
+
+
+@dataclass(frozen=True)
+class CitizenAssertion:
+    """What a verified assertion says about the citizen."""
+
+    fin: str
+    login_method: str = LoginMethod.ID_NUMBER
+    first_name: str = ""
+    last_name: str = ""
+    source: str = "channel_jwt"
+
+
+class CitizenAssertionBackend(Protocol):
+    header: str  # the HTTP header carrying the assertion, e.g. "X-Citizen-Token"
+
+    def verify(self, *, token: str, channel: ApiChannel) -> CitizenAssertion:
+        """The assertion's citizen, or AssertionInvalid."""
+        ...
+
+
+@lru_cache(maxsize=64)
+def public_key_load(pem: str) -> tuple[Any, str]:
+    """The key object of a channel's PEM and the one JWT algorithm it may sign with."""
+    try:
+        key = serialization.load_pem_public_key(pem.strip().encode())
+    except (ValueError, TypeError) as e:
+        raise PublicKeyInvalid("Not a PEM public key.") from e
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < 2048:
+            raise PublicKeyInvalid("RSA keys must have at least 2048 bits.")
+        return key, "RS256"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":
+        return key, "ES256"
+    raise PublicKeyInvalid("Only RSA (RS256) and EC P-256 (ES256) public keys are accepted.")
+
+
+class ChannelJwtAssertion:
+    """A short-lived JWT signed by the channel's registered key.
+
+    Required claims: ``iss`` (the channel's code), ``aud`` (settings.API_AUDIENCE), ``iat``,
+    ``exp`` (at most API_CITIZEN_TOKEN_MAX_AGE_SECONDS after ``iat``), and the FIN in ``fin`` or
+    ``sub``. Optional: ``login_method`` (one of identity.models.LoginMethod, default id_number),
+    ``given_name``, ``family_name``. The algorithm is the one of the registered key, never the
+    token's choice.
+    """
+
+    header = "X-Citizen-Token"
+
+    def verify(self, *, token: str, channel: ApiChannel) -> CitizenAssertion:
+        if len(token) > MAX_TOKEN_CHARS:
+            raise AssertionInvalid("The citizen token is too long.")
+        try:
+            key, algorithm = public_key_load(channel.citizen_jwt_public_key)
+        except PublicKeyInvalid as e:
+            raise AssertionInvalid("The channel has no valid citizen token key registered.") from e
+        leeway = settings.API_CITIZEN_TOKEN_LEEWAY_SECONDS
+        try:
+            claims = jwt.decode(
+                token, key=key, algorithms=[algorithm], audience=settings.API_AUDIENCE, issuer=channel.code,
+                leeway=leeway, options={"require": ["exp", "iat", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as e:
+            raise AssertionInvalid("The citizen token has expired.") from e
+        except jwt.InvalidAudienceError as e:
+            raise AssertionInvalid("The citizen token is for another audience.") from e
+        except jwt.InvalidIssuerError as e:
+            raise AssertionInvalid("The citizen token was not issued by this channel.") from e
+        except jwt.InvalidSignatureError as e:
+            raise AssertionInvalid("The citizen token's signature does not verify.") from e
+        except jwt.PyJWTError as e:
+            raise AssertionInvalid(f"The citizen token is not valid: {e}") from e
+        try:
+            iat, exp = int(claims["iat"]), int(claims["exp"])
+        except (TypeError, ValueError) as e:
+            raise AssertionInvalid("iat and exp must be numbers.") from e
+        if exp - iat > settings.API_CITIZEN_TOKEN_MAX_AGE_SECONDS:
+            raise AssertionInvalid(
+                f"The citizen token may live at most {settings.API_CITIZEN_TOKEN_MAX_AGE_SECONDS} seconds.")
+        if iat > time.time() + leeway:
+            raise AssertionInvalid("The citizen token is issued in the future.")
+        fin_claim, sub = claims.get("fin"), claims.get("sub")
+        if fin_claim is not None and sub is not None and str(fin_claim).upper() != str(sub).upper():
+            raise AssertionInvalid("fin and sub name different citizens.")
+        fin = str(fin_claim if fin_claim is not None else sub or "").strip().upper()
+        if not FIN_RE.fullmatch(fin):
+            raise AssertionInvalid("The citizen token carries no valid FIN (fin or sub).")
+        method = claims.get("login_method") or LoginMethod.ID_NUMBER
+        if method not in LoginMethod.values:
+            raise AssertionInvalid(f"Unknown login_method; one of: {', '.join(LoginMethod.values)}.")
+        return CitizenAssertion(fin=fin, login_method=method, first_name=str(claims.get("given_name") or "")[:150],
+                                last_name=str(claims.get("family_name") or "")[:150])
+
+
+@lru_cache(maxsize=8)
+def _assertion_backends(paths: tuple[str, ...]) -> tuple[CitizenAssertionBackend, ...]:
+    return tuple(import_string(p)() for p in paths)
+
+
+def assertion_backends() -> tuple[CitizenAssertionBackend, ...]:
+    return _assertion_backends(tuple(settings.API_CITIZEN_ASSERTION_BACKENDS))
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """``request.auth`` of an API call: the channel, its key, and the citizen it acts for."""
+
+    channel: ApiChannel
+    key: ApiKey
+    citizen: User | None = None
+    login_method: str = LoginMethod.ID_NUMBER
+
+
+class ChannelAuthentication(authentication.BaseAuthentication):
+    """``Authorization: ApiKey <prefix>.<secret>`` plus, optionally, a citizen assertion."""
+
+    keyword = "ApiKey"
+
+    def authenticate(self, request: Request) -> tuple[Any, ApiPrincipal] | None:
+        from . import services
+
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        scheme, _sep, credential = header.partition(" ")
+        if scheme.lower() != self.keyword.lower():
+            raise exceptions.AuthenticationFailed("Use 'Authorization: ApiKey <prefix>.<secret>'.")
+        key = services.api_key_check(raw=credential.strip())
+        if key is None:
+            raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+        # Remembered on the Django request so that even a refused call is audited to its channel.
+        request._request.api_channel = key.channel  # type: ignore[attr-defined]
+        request._request.api_key = key  # type: ignore[attr-defined]
+        if not key.channel.active:
+            raise exceptions.PermissionDenied("The channel is disabled.")
+
+        for backend in assertion_backends():
+            token = request.headers.get(backend.header)
+            if not token:
+                continue
+            try:
+                assertion = backend.verify(token=token.strip(), channel=key.channel)
+            except AssertionInvalid as e:
+                raise exceptions.AuthenticationFailed(f"{backend.header}: {e}") from e
+            citizen = services.citizen_for_assertion(assertion=assertion)
+            if not citizen.is_active:
+                raise exceptions.PermissionDenied("The citizen's account is disabled.")
+            request._request.api_citizen = citizen  # type: ignore[attr-defined]
+            return citizen, ApiPrincipal(channel=key.channel, key=key, citizen=citizen,
+                                         login_method=assertion.login_method)
+        return AnonymousUser(), ApiPrincipal(channel=key.channel, key=key)
+
+    def authenticate_header(self, request: Request) -> str:
+        # Its presence makes DRF answer 401 (not 403) to missing or bad credentials.
+        return f'{self.keyword} realm="api"'
+
+
+class IsChannel(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return isinstance(request.auth, ApiPrincipal)
+
+
+class IsCitizen(permissions.BasePermission):
+    """The operation acts for a citizen: the channel must assert one."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        principal = request.auth
+        if not isinstance(principal, ApiPrincipal):
+            return False
+        if principal.citizen is None:
+            headers = " or ".join(b.header for b in assertion_backends())
+            raise exceptions.NotAuthenticated(f"This operation acts for a citizen: send {headers}.")
+        return True

@@ -1,0 +1,151 @@
+"""Error bodies as RFC 9457 problem details (``application/problem+json``).
+
+Every error the API answers has ``type`` (a URI naming the kind of problem, documented in
+docs/api.md), ``title`` (the same for every occurrence of the type), ``status``, ``detail``
+(this occurrence, for a person) and ``instance`` (the request's path). Validation problems add
+``errors``: ``[{"field": ..., "message": ...}]``; some types add members of their own
+(``claim_number`` for an open claim on the invoice).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.signals import got_request_exception
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+# slug -> title; docs/api.md lists them with what the client should do.
+TITLES: dict[str, str] = {
+    "validation-error": "The request has invalid fields.",
+    "malformed-request": "The request could not be read.",
+    "not-authenticated": "Authentication is required.",
+    "invalid-credentials": "The credentials are not valid.",
+    "forbidden": "The channel may not do this.",
+    "not-found": "Not found.",
+    "method-not-allowed": "Method not allowed.",
+    "not-acceptable": "Cannot answer in the requested format.",
+    "unsupported-media-type": "Unsupported media type.",
+    "rate-limited": "Too many requests.",
+    "open-claim-exists": "The invoice already has an open claim.",
+    "invalid-state": "The claim's status does not allow this.",
+    "idempotency-key-reused": "The Idempotency-Key was used for a different request.",
+    "claim-refused": "The claim cannot be accepted.",
+    "server-error": "Internal error.",
+}
+
+
+def problem_type(slug: str) -> str:
+    return f"{settings.API_PROBLEM_TYPE_BASE}{slug}"
+
+
+class Problem(exceptions.APIException):
+    """An API error of a documented problem type, with optional extension members."""
+
+    def __init__(self, *, status_code: int, slug: str, detail: str, **extra: Any):
+        super().__init__(detail=detail)
+        self.status_code = status_code
+        self.slug = slug
+        self.extra = extra
+
+
+def _field_errors(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
+    """DRF's nested error structure as a flat list of {field, message} (field None: the
+    request as a whole)."""
+    if isinstance(detail, dict):
+        out: list[dict[str, Any]] = []
+        for name, value in detail.items():
+            if name in ("non_field_errors", "__all__"):
+                field = prefix
+            else:
+                field = f"{prefix}.{name}" if prefix else str(name)
+            out.extend(_field_errors(value, field))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for i, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                out.extend(_field_errors(value, f"{prefix}[{i}]" if prefix else f"[{i}]"))
+            else:
+                out.append({"field": prefix, "message": str(value)})
+        return out
+    return [{"field": prefix, "message": str(detail)}]
+
+
+def _slug_for(exc: exceptions.APIException, code: int) -> str:
+    if isinstance(exc, Problem):
+        return exc.slug
+    if isinstance(exc, exceptions.ValidationError):
+        return "validation-error"
+    if isinstance(exc, exceptions.ParseError):
+        return "malformed-request"
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return "not-authenticated" if code == 401 else "forbidden"
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return "invalid-credentials" if code == 401 else "forbidden"
+    return {
+        403: "forbidden", 404: "not-found", 405: "method-not-allowed", 406: "not-acceptable",
+        415: "unsupported-media-type", 429: "rate-limited",
+    }.get(code, "server-error" if code >= 500 else "malformed-request")
+
+
+def problem_response(*, request: Any, status_code: int, slug: str, detail: str,
+                     headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": TITLES.get(slug, slug),
+        "status": status_code,
+        "detail": detail,
+        "instance": request.get_full_path() if request is not None else "",
+    }
+    body.update(extra)
+    return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every error as problem details. An unexpected exception is
+    logged (and signalled as Django does, so error reporting sees it) and answered 500."""
+    request = context.get("request")
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("API: unexpected error on %s", request.get_full_path() if request else "?")
+        if request is not None:
+            got_request_exception.send(sender=None, request=request._request)
+        set_rollback()
+        return problem_response(request=request, status_code=500, slug="server-error",
+                                detail="The server could not answer; the error has been logged.")
+
+    code = exc.status_code
+    headers: dict[str, str] = {}
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    slug = _slug_for(exc, code)
+    extra: dict[str, Any] = dict(getattr(exc, "extra", {}) or {})
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        extra["errors"] = errors
+        detail = errors[0]["message"] if len(errors) == 1 else f"{len(errors)} fields are not valid."
+        code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, exceptions.Throttled):
+        detail = f"Too many requests; try again in {headers.get('Retry-After', '60')} seconds."
+    else:
+        detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(exc.detail)
+    set_rollback()
+    return problem_response(request=request, status_code=code, slug=slug, detail=detail, headers=headers, **extra)

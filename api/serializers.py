@@ -1,0 +1,295 @@
+"""Explicit input and output shapes of each operation. Output serializers render plain dicts
+built by api.views' presenters; money is a decimal string with two decimals, dates are ISO."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from claims.models import ReasonTemplate
+from claims.transitions import ClaimOutcome, ClaimStatus
+from portal.forms import normalise_phone
+
+from . import selectors
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
+READING_MAX = 9_999_999
+DYNAMIC_FIELD_RE = re.compile(r"^(reading|photo)\[([A-Za-z0-9._-]{1,32})\]$")
+
+
+# --- Problems (for the schema) ---------------------------------------------------------------------
+
+
+class ProblemSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="URI of the problem type (see docs/api.md)")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(help_text="The request's path")
+
+
+class FieldErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True, help_text="The request field, header or null for the whole request")
+    message = serializers.CharField()
+
+
+class ValidationProblemSerializer(ProblemSerializer):
+    errors = FieldErrorSerializer(many=True)
+
+
+class OpenClaimProblemSerializer(ProblemSerializer):
+    claim_number = serializers.CharField(help_text="The open claim on the invoice")
+
+
+class ClaimProblemSerializer(ProblemSerializer):
+    claim_number = serializers.CharField(required=False,
+                                         help_text="idempotency-key-reused: the claim the key filed earlier")
+
+
+# --- Reasons, accounts, invoices ----------------------------------------------------------------------
+
+
+class ReasonTextsSerializer(serializers.Serializer):
+    az = serializers.CharField()
+    en = serializers.CharField()
+    ru = serializers.CharField()
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    texts = ReasonTextsSerializer()
+    requires_text = serializers.BooleanField(help_text="reason_text is required with this reason")
+
+
+class BranchSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class MeterSerializer(serializers.Serializer):
+    serial_number = serializers.CharField()
+    seal_number = serializers.CharField()
+    last_reading = serializers.IntegerField(allow_null=True, help_text="m³")
+    last_reading_on = serializers.DateField(allow_null=True)
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    meter_serial = serializers.CharField()
+    previous_reading = serializers.IntegerField()
+    current_reading = serializers.IntegerField()
+    consumption = serializers.IntegerField(help_text="m³")
+    estimated = serializers.BooleanField()
+
+
+class InvoiceSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    period = serializers.DateField(help_text="First day of the billed month")
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    issued_on = serializers.DateField()
+    due_on = serializers.DateField()
+    consumption = serializers.IntegerField(help_text="m³")
+    water_amount = serializers.DecimalField(**MONEY)
+    sewerage_amount = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    estimated = serializers.BooleanField()
+    lines = InvoiceLineSerializer(many=True)
+
+
+class AccountSerializer(serializers.Serializer):
+    """An account the citizen holds: everything."""
+
+    subscriber_code = serializers.CharField()
+    holder_name = serializers.CharField()
+    address = serializers.CharField()
+    branch = BranchSerializer()
+    category = serializers.CharField()
+    meters = MeterSerializer(many=True)
+
+
+class AccountDetailSerializer(serializers.Serializer):
+    """Any account by its code. For an account the citizen does not hold (``holds`` false) the
+    holder's name is masked and address, branch, category and meters are null."""
+
+    subscriber_code = serializers.CharField()
+    holds = serializers.BooleanField(help_text="The citizen (FIN) holds this account")
+    holder_name = serializers.CharField(help_text="Masked (Ə***** R****) unless the citizen holds the account")
+    address = serializers.CharField(allow_null=True)
+    branch = BranchSerializer(allow_null=True)
+    category = serializers.CharField(allow_null=True)
+    meters = MeterSerializer(many=True, allow_null=True)
+    invoices = InvoiceSerializer(many=True, help_text="The last 12 months, newest first")
+
+
+class InvoiceMeterSerializer(serializers.Serializer):
+    serial_number = serializers.CharField()
+    seal_number = serializers.CharField()
+    last_reading = serializers.IntegerField(allow_null=True)
+    last_reading_on = serializers.DateField(allow_null=True)
+    billed_previous_reading = serializers.IntegerField()
+    billed_current_reading = serializers.IntegerField()
+    estimated = serializers.BooleanField()
+
+
+# --- Claims: output -----------------------------------------------------------------------------------------
+
+
+class ClaimSummarySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    outcome = serializers.ChoiceField(choices=ClaimOutcome.choices, allow_null=True)
+    subscriber_code = serializers.CharField()
+    invoice_number = serializers.CharField()
+    registered_at = serializers.DateTimeField()
+    due_on = serializers.DateField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class ClaimReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    text = serializers.CharField(help_text="In the claim's language")
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    kind = serializers.CharField(help_text="registered, forwarded, review_started, info_requested, ...")
+    note = serializers.CharField(allow_blank=True)
+
+
+class ClaimMeterSerializer(serializers.Serializer):
+    meter_serial = serializers.CharField()
+    seal_number = serializers.CharField(allow_blank=True)
+    billed_reading = serializers.IntegerField(allow_null=True)
+    declared_reading = serializers.IntegerField()
+
+
+class PendingRequestSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    asked_at = serializers.DateTimeField()
+
+
+class ClaimDetailSerializer(ClaimSummarySerializer):
+    channel = serializers.CharField()
+    channel_label = serializers.CharField()
+    login_method = serializers.CharField()
+    language = serializers.CharField()
+    reason = ClaimReasonSerializer()
+    reason_text = serializers.CharField(allow_blank=True)
+    invoice_total = serializers.DecimalField(**MONEY, allow_null=True)
+    meters = ClaimMeterSerializer(many=True)
+    corrected_amount = serializers.DecimalField(**MONEY, allow_null=True,
+                                                help_text="Outcome corrected: the change of the debt the commission "
+                                                          "decided (negative lowers it)")
+    outcome_reason = serializers.CharField(allow_blank=True)
+    pending_request = PendingRequestSerializer(allow_null=True,
+                                               help_text="The operator's open question, to answer with /answer/")
+    timeline = TimelineEntrySerializer(many=True, help_text="Public events, oldest first")
+    letter_url = serializers.URLField(allow_null=True, help_text="The commission's decision letter (PDF), if any")
+
+
+# --- Claims: input -------------------------------------------------------------------------------------
+
+
+def _phone(value: str) -> str:
+    try:
+        return normalise_phone(value)
+    except forms.ValidationError as e:
+        raise serializers.ValidationError(list(e.messages)) from e
+
+
+class ClaimCreateSerializer(serializers.Serializer):
+    """multipart/form-data. Besides these fields, one `reading[<meter serial>]` (integer, m³)
+    and one `photo[<meter serial>]` (jpg, jpeg, png or pdf) for every meter on the invoice."""
+
+    subscriber_code = serializers.RegexField(r"^\d{10}$", max_length=10,
+                                             error_messages={"invalid": _("Abonent kodu 10 rəqəmdən ibarət olmalıdır.")})
+    invoice_number = serializers.CharField(max_length=20)
+    reason = serializers.SlugField(max_length=40, help_text="A reason template's code (GET /reasons/)")
+    reason_text = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=25, help_text="Azerbaijani mobile number, e.g. +994501234567")
+    email = serializers.EmailField(max_length=254)
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=[("az", "az"), ("en", "en"), ("ru", "ru")], required=False,
+                                       default="az", help_text="Language of the citizen's notifications")
+    consent = serializers.BooleanField(help_text="Must be true: the citizen consents to the processing of the "
+                                                 "personal data of the claim")
+
+    def validate_reason(self, value: str) -> ReasonTemplate:
+        reason = selectors.reasons_active().filter(code=value).first()
+        if reason is None:
+            raise serializers.ValidationError(_("Müraciətin səbəbini siyahıdan seçin."))
+        return reason
+
+    def validate_phone(self, value: str) -> str:
+        return _phone(value)
+
+    def validate_language(self, value: str) -> str:
+        codes = {code for code, _name in settings.LANGUAGES}
+        if value not in codes:
+            raise serializers.ValidationError(_("Dəstəklənməyən dil."))
+        return value
+
+    def validate_consent(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError(
+                _("Müraciəti göndərmək üçün şəxsi məlumatların emalına razılıq verin."))
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        reason = attrs.get("reason")
+        if reason is not None and reason.requires_text and not (attrs.get("reason_text") or "").strip():
+            raise serializers.ValidationError({"reason_text": _("“Digər” səbəbini qısa yazın.")})
+        return attrs
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as e:
+            errors.update(e.detail)  # type: ignore[arg-type]
+            value = {}
+        readings: dict[str, int] = {}
+        photos: dict[str, UploadedFile] = {}
+        for name in data:
+            match = DYNAMIC_FIELD_RE.fullmatch(name)
+            if match is None:
+                if name.startswith(("reading[", "photo[")):
+                    errors[name] = [_("Sayğacın nömrəsi düzgün deyil.")]
+                continue
+            kind, serial = match.groups()
+            raw = data.get(name)
+            if kind == "reading":
+                if isinstance(raw, UploadedFile) or not re.fullmatch(r"\s*\d{1,7}\s*", str(raw)):
+                    errors[name] = [_("Göstəricini tam ədədlə yazın, məsələn 1490.")]
+                else:
+                    readings[serial] = int(raw)
+            else:
+                if not isinstance(raw, UploadedFile):
+                    errors[name] = [_("Sayğacın şəklini fayl kimi yükləyin.")]
+                else:
+                    photos[serial] = raw
+        if errors:
+            raise serializers.ValidationError(errors)
+        value["readings"] = readings
+        value["photos"] = photos
+        return value
+
+
+class ClaimAnswerSerializer(serializers.Serializer):
+    """multipart/form-data: the answer's text and/or a photo."""
+
+    text = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    photo = serializers.FileField(required=False, allow_null=True, default=None,
+                                  help_text="jpg, jpeg, png or pdf")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("text", "").strip() and not attrs.get("photo"):
+            raise serializers.ValidationError({"text": _("Cavabı yazın və ya şəkil yükləyin.")})
+        return attrs
