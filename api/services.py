@@ -26,7 +26,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,7 +38,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +48,7 @@ from billing.gateway import AccountInfo, get_gateway
 from claims.evidence import PhotoRejected, photo_store
 from claims.models import Claim, ClaimEvent, ReasonTemplate
 from claims.services import MeterDeclaration, claim_answer_info, claim_register, claim_withdraw
+from core.outbox import enqueue_each, id_batches
 from identity.models import User
 
 from . import selectors
@@ -626,27 +627,6 @@ def _webhook_retry_later(delivery: WebhookDelivery, *, attempt: int, error: str)
 # --- Webhooks: recovery ---------------------------------------------------------------------------------
 
 
-def _id_batches(queryset: QuerySet[WebhookDelivery], size: int) -> Iterator[list[int]]:
-    last = 0
-    while True:
-        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
-
-
-def _enqueue_many(ids: list[int]) -> int:
-    done = 0
-    for pk in ids:
-        try:
-            _enqueue(pk)
-            done += 1
-        except Exception:
-            logger.exception("webhook sweep: could not enqueue delivery %s", pk)
-    return done
-
-
 def webhooks_sweep(*, batch_size: int = 500) -> int:
     """Re-enqueue webhook deliveries whose task was lost; returns how many were enqueued.
 
@@ -665,19 +645,19 @@ def webhooks_sweep(*, batch_size: int = 500) -> int:
         status=WebhookStatus.FAILED, next_attempt_at=None, updated_at=now,
         last_error=f"the worker stopped while sending attempt {max_attempts}; gave up",
     )
-    for ids in _id_batches(stale.filter(attempts__lt=max_attempts), batch_size):
+    for ids in id_batches(stale.filter(attempts__lt=max_attempts), batch_size):
         WebhookDelivery.objects.filter(pk__in=ids, status=WebhookStatus.SENDING, updated_at__lt=cutoff).update(
             status=WebhookStatus.CREATED, next_attempt_at=None, updated_at=now,
             last_error="the worker stopped while sending; sent again by the sweep",
         )
-        enqueued += _enqueue_many(ids)
+        enqueued += enqueue_each(ids, _enqueue, "webhook delivery")
 
     due = WebhookDelivery.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status=WebhookStatus.CREATED,
     ).filter(updated_at__lt=cutoff)
-    for ids in _id_batches(due, batch_size):
+    for ids in id_batches(due, batch_size):
         WebhookDelivery.objects.filter(pk__in=ids, status=WebhookStatus.CREATED).update(updated_at=now)
-        enqueued += _enqueue_many(ids)
+        enqueued += enqueue_each(ids, _enqueue, "webhook delivery")
     if enqueued:
         logger.info("webhook sweep: %s deliveries enqueued", enqueued)
     return enqueued

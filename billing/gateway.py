@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Protocol
 
 from django.conf import settings
@@ -274,7 +274,7 @@ class LocalBillingGateway:
         )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _gateway_class(path: str):
     return import_string(path)
 

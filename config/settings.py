@@ -1,13 +1,12 @@
 """Settings for the debt-investigation e-service.
 
 Every value comes from the environment (12-factor) through django-environ, with a safe
-default. docs/configuration.md lists each variable.
+default. The README (and docs/sso.md, docs/api.md) list each variable.
 """
 
 from pathlib import Path
 
 import environ
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -22,9 +21,11 @@ from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.template import Context, Template
 from django.utils import timezone, translation
+
+from core.outbox import enqueue_each, id_batches
 
 from .models import Delivery, DeliveryStatus, Medium, NotificationTemplate
 from .sms import PermanentDeliveryError, RetryableDeliveryError, get_sms_backend, sms_segments
@@ -261,27 +262,6 @@ def _retry_later(delivery: Delivery, *, attempt: int, error: str) -> None:
 # --- Recovery --------------------------------------------------------------------------------
 
 
-def _id_batches(queryset: QuerySet[Delivery], size: int) -> Iterator[list[int]]:
-    last = 0
-    while True:
-        ids = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
-        if not ids:
-            return
-        yield ids
-        last = ids[-1]
-
-
-def _enqueue_many(ids: list[int]) -> int:
-    done = 0
-    for pk in ids:
-        try:
-            _enqueue(pk)
-            done += 1
-        except Exception:
-            logger.exception("sweep: could not enqueue delivery %s", pk)
-    return done
-
-
 def deliveries_sweep(*, batch_size: int = 500) -> int:
     """Re-enqueue deliveries whose task was lost; returns how many were enqueued.
 
@@ -309,21 +289,21 @@ def deliveries_sweep(*, batch_size: int = 500) -> int:
     )
     if given_up:
         logger.error("sweep: %s stale deliveries failed after %s attempts", given_up, max_attempts)
-    for ids in _id_batches(stale.filter(attempts__lt=max_attempts), batch_size):
+    for ids in id_batches(stale.filter(attempts__lt=max_attempts), batch_size):
         Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENDING, updated_at__lt=cutoff).update(
             status=DeliveryStatus.CREATED, next_attempt_at=None, updated_at=now,
             last_error="the worker stopped while sending; sent again by the sweep",
         )
         logger.warning("sweep: %s deliveries stuck in sending sent again", len(ids))
-        enqueued += _enqueue_many(ids)
+        enqueued += enqueue_each(ids, _enqueue, "delivery")
 
     # Served by the (status, next_attempt_at) index.
     due = Delivery.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status=DeliveryStatus.CREATED,
     ).filter(updated_at__lt=cutoff)
-    for ids in _id_batches(due, batch_size):
+    for ids in id_batches(due, batch_size):
         Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.CREATED).update(updated_at=now)
-        enqueued += _enqueue_many(ids)
+        enqueued += enqueue_each(ids, _enqueue, "delivery")
     if enqueued:
         logger.info("sweep: %s deliveries enqueued", enqueued)
     return enqueued

@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from . import http
 from .base import (
     Identity,
     IdentityProvider,
@@ -37,7 +38,6 @@ from .base import (
     method_from,
     text_claim,
 )
-from . import http
 from .keys import ASYMMETRIC_ALGORITHMS, MALFORMED, RemoteKeySet
 from .pending import UNKNOWN_STATE, pending_pop, pending_push
 

@@ -4,6 +4,7 @@ manual and logs a citizen in by FIN. Refused (404) unless DEV_LOGIN_ENABLED is o
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+
 from .base import Identity, IdentityProvider, LoginRefused
 from .pending import UNKNOWN_STATE
 

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from . import http
 from .base import (
     Identity,
     IdentityProvider,
@@ -32,7 +33,6 @@ from .base import (
     method_from,
     text_claim,
 )
-from . import http
 from .http import get_json
 from .keys import ASYMMETRIC_ALGORITHMS, MALFORMED, WRONG_AUDIENCE, RemoteKeySet
 from .pending import UNKNOWN_STATE, pending_pop, pending_push
