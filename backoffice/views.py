@@ -91,6 +91,8 @@ def _claim_context(request: HttpRequest, claim) -> dict:
         "events": ClaimEvent.objects.filter(claim=claim).order_by("at", "id"),
         "audit": AuditEntry.objects.filter(claim=claim).select_related("actor").order_by("-at", "-id")[:200],
         "can_work": can_work, "is_manager": access.is_manager_of(request.user, claim.branch_id),
+        "can_take": can_work and claim.operator_id in (None, request.user.pk)
+        and (claim.status == ClaimStatus.FORWARDED or (claim.operator_id is None and claim.is_open)),
         "reason": claim.reason.text((get_language() or "az")[:2]),
         "category": Category(account.category).label if account else "",
         "S": ClaimStatus,

@@ -396,7 +396,7 @@ def claim_close(*, claim: Claim, by: User | None, outcome: str, reason: str = ""
     claim = _lock(claim)
     if outcome == ClaimOutcome.REFUSED and not reason.strip():
         raise ClaimError(_("İmtinanın səbəbini yazın."))
-    note = reason.strip() if outcome == ClaimOutcome.REFUSED else f"{amount} AZN"
+    note = reason.strip() if outcome == ClaimOutcome.REFUSED else ""
     claim = _change(claim, to=ClaimStatus.CLOSED, by=by, kind=f"closed_{outcome}", note=note, outcome=outcome,
                     outcome_reason=reason.strip(), corrected_amount=amount, closed_at=timezone.now())
     event = Event.CLOSED_CORRECTED if outcome == ClaimOutcome.CORRECTED else Event.CLOSED_REFUSED
