@@ -13,3 +13,9 @@ def delivery_list() -> QuerySet[Delivery]:
 def delivery_list_for_claim(*, claim_id: int) -> QuerySet[Delivery]:
     """A claim's deliveries, newest first (served by the (claim, created_at) index)."""
     return Delivery.objects.filter(claim_id=claim_id).order_by("-created_at", "-id")
+
+
+def deliveries_of_citizen(*, citizen) -> QuerySet[Delivery]:
+    """The e-mails and SMS sent about a citizen's claims, newest first."""
+    return (Delivery.objects.filter(claim__citizen=citizen).select_related("claim")
+            .order_by("-created_at", "-id"))

@@ -6,6 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("claims/", views.claim_list, name="claim_list"),
+    path("inbox/", views.inbox, name="inbox"),
     path("claims/find/", views.claim_find, name="claim_find"),
     path("claims/new/", views.account_step, name="claim_new"),
     path("claims/new/invoice/", views.invoice_step, name="claim_invoice"),

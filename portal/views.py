@@ -349,3 +349,15 @@ def claim_photo(request: HttpRequest, number: str, evidence_id: int) -> FileResp
 def claim_find(request: HttpRequest) -> HttpResponse:
     number = request.POST.get("number", "").strip().upper()
     return redirect("portal:claim_detail", number=number) if number else redirect("portal:claim_list")
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """“Bildirişlər və müraciətlər” (the e-su.az section): every e-mail and SMS sent to the
+    citizen about their claims, and every claim, in one place."""
+    from notifications.selectors import deliveries_of_citizen
+
+    return render(request, "portal/inbox.html", {
+        "claims": selectors.claims_of_citizen(citizen=request.user),
+        "messages_sent": deliveries_of_citizen(citizen=request.user)[:200],
+    })
