@@ -116,6 +116,9 @@ class DetailsForm(forms.Form):
                 help_text=_("jpg, jpeg, png və ya pdf; sayğacın nömrəsi və göstəricisi oxunaqlı olmalıdır"),
                 widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"}),
             )
+        # The page's order, which the error summary follows: reason, each meter, contact.
+        self.order_fields(["reason", "reason_text"]
+                          + [f"{name}_{i}" for i in range(len(self.meters)) for name in ("reading", "photo")])
 
     def meter_fields(self):
         return [(m, self[f"reading_{i}"], self[f"photo_{i}"], self.stored_photos.get(m.serial_number))

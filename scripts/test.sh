@@ -12,8 +12,8 @@ env -u TEST_DATABASE_URL -u DATABASE_URL $PY -m pytest -n "$WORKERS" -p no:cache
 sqlite_rc=$?
 
 if $PY scripts/pg_ready.py "$TEST_PG_URL"; then
-  echo "== PostgreSQL leg ($TEST_PG_URL)"
-  TEST_DATABASE_URL="$TEST_PG_URL" $PY -m pytest -n "$WORKERS" -p no:cacheprovider "$@"
+  echo "== PostgreSQL leg ($TEST_PG_URL); the browser journeys ran in the SQLite leg"
+  TEST_DATABASE_URL="$TEST_PG_URL" $PY -m pytest -n "$WORKERS" -p no:cacheprovider --ignore=browser_tests "$@"
   pg_rc=$?
 elif [ "${CI:-}" = "true" ]; then
   echo "== PostgreSQL leg FAILED: PostgreSQL at $TEST_PG_URL is unreachable (required in CI)"

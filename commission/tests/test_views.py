@@ -117,7 +117,7 @@ def test_a_duplicate_protocol_number_is_shown_next_to_its_field(client, secretar
     html = _html(response)
     assert response.status_code == 400
     assert 'class="error-summary"' in html
-    assert 'id="id_protocol_number-error"' in html
+    assert 'id="id_protocol_number_error"' in html
     assert "K-2026/07 nömrəli protokol artıq var" in html
     assert Meeting.objects.count() == 1
 
@@ -186,7 +186,6 @@ def test_the_meeting_page_makes_the_same_queries_for_one_item_or_many(client, me
 
 def test_the_proposer_sees_no_decision_forms(client, operator, secretary, citizen, account, jpeg_upload):
     from commission.services import agenda_add, meeting_open
-
     from identity.models import StaffAssignment
 
     StaffAssignment.objects.create(user=operator, role=Role.COMMISSION_MEMBER, branch=None)
@@ -223,7 +222,7 @@ def test_a_changed_amount_without_a_note_is_shown_next_to_the_note(client, membe
                            {f"item-{item.pk}-approve-amount": "-150.00", f"item-{item.pk}-approve-note": ""})
     html = _html(response)
     assert response.status_code == 400
-    assert f'id="id_item-{item.pk}-approve-note-error"' in html
+    assert f'id="id_item-{item.pk}-approve-note_error"' in html
     assert 'class="error-summary"' in html
     assert 'value="-150.00"' in html  # what the member typed is kept
     item.refresh_from_db()
@@ -236,7 +235,7 @@ def test_refusing_on_the_page_needs_a_reason(client, member, item):
     url = reverse("commission:refuse", args=[item.pk])
     response = client.post(url, {f"item-{item.pk}-refuse-reason": ""})
     assert response.status_code == 400
-    assert f'id="id_item-{item.pk}-refuse-reason-error"' in _html(response)
+    assert f'id="id_item-{item.pk}-refuse-reason_error"' in _html(response)
     response = client.post(url, {f"item-{item.pk}-refuse-reason": "Göstərici düzgün oxunub."})
     assert response.status_code == 302
     item.refresh_from_db()

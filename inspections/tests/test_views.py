@@ -174,7 +174,7 @@ def test_a_missing_reading_and_photo_are_shown_next_to_their_fields_and_nothing_
     assert 'href="#id_result-seal_state_0"' in html  # the summary's link lands on the first radio
     assert "Sayğacın şəklini yükləyin." in html
     assert "Plombun vəziyyətini seçin." in html
-    assert 'id="id_result-reading_0-error"' in html and 'id="id_result-photo-error"' in html
+    assert 'id="id_result-reading_0_error"' in html and 'id="id_result-photo_error"' in html
     assert InspectionReading.objects.count() == 0
     assert Inspection.objects.get(pk=inspection.pk).status == InspectionStatus.SCHEDULED
     assert Claim.objects.get(pk=two_meter_claim.pk).status == ClaimStatus.INSPECTION
@@ -239,7 +239,7 @@ def test_no_access_on_a_sunday_is_refused_next_to_the_date(client, inspection, i
         "noaccess-new_visit_on": next_sunday().isoformat(), "noaccess-new_window": "09-13"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="id_noaccess-new_visit_on-error"' in html and "iş günü olmalıdır" in html
+    assert 'id="id_noaccess-new_visit_on_error"' in html and "iş günü olmalıdır" in html
     assert "<details class=\"action\" open>" in html
     assert Inspection.objects.get(pk=inspection.pk).status == InspectionStatus.SCHEDULED
     assert Inspection.objects.count() == 1 and Delivery.objects.count() == deliveries

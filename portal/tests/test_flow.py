@@ -228,7 +228,7 @@ def test_bad_subscriber_code_gets_a_message_next_to_the_field(client, citizen, a
     r = client.post(reverse("portal:claim_new"), {"action": "check", "subscriber_code": code})
     body = r.content.decode()
     assert r.status_code == 200 and message in body
-    assert 'id="id_subscriber_code-error"' in body
+    assert 'id="id_subscriber_code_error"' in body
 
 
 @pytest.mark.django_db
@@ -315,8 +315,9 @@ def test_another_citizen_gets_404_for_a_claim_by_url_or_by_number(client, citize
 
 @pytest.mark.django_db
 def test_owner_sees_photo_without_metadata(client, citizen, account, operator):
-    from PIL import Image
     import io
+
+    from PIL import Image
     login(client, citizen)
     start(client, account)
     client.post(reverse("portal:claim_details"), details_post())
