@@ -48,7 +48,7 @@ from billing.gateway import AccountInfo, get_gateway
 from claims.evidence import PhotoRejected, photo_store
 from claims.models import Claim, ClaimEvent, ReasonTemplate
 from claims.services import MeterDeclaration, claim_answer_info, claim_register, claim_withdraw
-from core.outbox import enqueue_each, id_batches
+from core.outbox import enqueue_each, enqueue_task, id_batches
 from identity.models import User
 
 from . import selectors
@@ -457,10 +457,7 @@ def webhook_queue_for_event(*, event: ClaimEvent) -> WebhookDelivery | None:
 def _enqueue(delivery_id: int, run_after: datetime | None = None) -> None:
     from .tasks import send_webhook  # tasks import this module
 
-    task = send_webhook
-    if run_after is not None and task.get_backend().supports_defer:
-        task = task.using(run_after=run_after)
-    task.enqueue(delivery_id)
+    enqueue_task(send_webhook, delivery_id, run_after)
 
 
 # --- Webhooks: sending -------------------------------------------------------------------------------

@@ -179,23 +179,11 @@ def claim_forward(*, claim: Claim, by: User | None = None) -> Claim:
     return claim
 
 
+@transaction.atomic
 def claim_move(*, claim: Claim, to: str, by: User | None, kind: str, note: str = "") -> Claim:
-    """The generic state change used by the back-office services: lock, check, change,
-    timeline and audit. Callers add their own data and notifications in the same transaction."""
-    with transaction.atomic():
-        claim = Claim.objects.select_for_update().get(pk=claim.pk)
-        transitions.require(claim, to=to)
-        before = _snapshot(claim)
-        claim.status = to
-        claim.save(update_fields=["status"])
-        _event(claim, kind=kind, note=note)
-        audit_record(actor=by, action=f"claim_{kind}", claim=claim, before=before, after=_snapshot(claim))
-    return claim
-
-
-def due_on_for(claim: Claim, *, today: date | None = None) -> date:
-    return compute_due_on(registered_on=timezone.localdate(claim.registered_at),
-                          working_days=settings.CLAIM_ANSWER_WORKING_DAYS, today=today)
+    """The generic state change: lock, check, change, timeline and audit. Callers add their own
+    data and notifications in the same transaction."""
+    return _change(_lock(claim), to=to, by=by, kind=kind, note=note)
 
 
 # --- Back office -------------------------------------------------------------------------

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
+
+
+def enqueue_task(task, row_id: int, run_after: datetime | None = None) -> None:
+    """Enqueue the delivery task of one row, deferred when the backend can defer."""
+    if run_after is not None and task.get_backend().supports_defer:
+        task = task.using(run_after=run_after)
+    task.enqueue(row_id)
 
 
 def id_batches(queryset: QuerySet, size: int) -> Iterator[list[int]]:

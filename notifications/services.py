@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.template import Context, Template
 from django.utils import timezone, translation
 
-from core.outbox import enqueue_each, id_batches
+from core.outbox import enqueue_each, enqueue_task, id_batches
 
 from .models import Delivery, DeliveryStatus, Medium, NotificationTemplate
 from .sms import PermanentDeliveryError, RetryableDeliveryError, get_sms_backend, sms_segments
@@ -143,10 +143,7 @@ def staff_email_queue(*, event: str, recipient: str, subject: str, body: str, la
 def _enqueue(delivery_id: int, run_after: datetime | None = None) -> None:
     from .tasks import deliver_notification  # tasks import this module
 
-    task = deliver_notification
-    if run_after is not None and task.get_backend().supports_defer:
-        task = task.using(run_after=run_after)
-    task.enqueue(delivery_id)
+    enqueue_task(deliver_notification, delivery_id, run_after)
 
 
 # --- Sending ---------------------------------------------------------------------------------
