@@ -1,11 +1,14 @@
 # make run   - install, migrate, load demo data when empty, start web + worker + periodic jobs
 # make test  - the whole suite on SQLite, then on PostgreSQL (skipped with a line when absent)
+# make lint  - ruff, mypy (django-stubs) and the import-linter layer contract
+# make stack - the production topology here: nginx, 2 gunicorn, 2 workers, scheduler, PostgreSQL,
+#              Redis, S3 (moto), SMTP sink, SMS stand-in, under supervisord (docs/deployment.md)
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install messages screenshots
+.PHONY: run test install messages screenshots lint stack
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +27,15 @@ run: $(STAMP)
 
 test: $(TEST_STAMP)
 	bash scripts/test.sh
+
+# The test lock too: the SMTP sink (aiosmtpd) and the S3 stand-in (moto) are test packages.
+stack: $(TEST_STAMP)
+	$(VENV)/bin/python scripts/stack.py
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
 
 messages: $(STAMP)
 	$(VENV)/bin/python manage.py makemessages -l az -l en -l ru --no-obsolete --ignore=.venv --ignore=var --ignore=screenshots --ignore=node_modules

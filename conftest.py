@@ -1,11 +1,15 @@
-"""Fixtures shared by every app's tests: a small billing world, citizens and photos."""
+"""Fixtures shared by every app's tests: a small billing world, citizens and photos; and the
+test clock (see "The clock" below)."""
 
 import io
+import os
 import shutil
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -13,6 +17,63 @@ from PIL import Image
 
 from billing import models as b
 from identity.models import Role, StaffAssignment, User
+
+# --- The clock -----------------------------------------------------------------------------------
+# A test never depends on the day it runs (CONVENTIONS.md, "Time in tests"). A test whose result
+# depends on the date sets it on purpose, before its fixtures are built:
+#     @pytest.mark.time_machine(baku(2026, 12, 6), tick=False)      # a Sunday
+# or moves the clock itself with the ``time_machine`` fixture.
+#
+# TEST_CLOCK=2026-12-05T10:00:00+04:00 runs the whole suite as if it were started at that moment
+# (a value without an offset is read on the Baku clock); the clock ticks on from there. A test
+# that sets its own time travels on top of it and comes back to it afterwards.
+
+BAKU = ZoneInfo("Asia/Baku")
+
+
+def baku(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+    """A moment on the Baku wall clock (Asia/Baku, the service's TIME_ZONE: UTC+4 all year)."""
+    return datetime(year, month, day, hour, minute, tzinfo=BAKU)
+
+
+def _test_clock() -> datetime | None:
+    value = os.environ.get("TEST_CLOCK", "").strip()
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise pytest.UsageError(
+            f"TEST_CLOCK={value!r} is not an ISO date-time, e.g. 2026-12-05T10:00:00+04:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+_suite_clock: time_machine.travel | None = None
+
+
+def pytest_configure(config):
+    # Started here rather than in a fixture so that collection and the session fixtures (the test
+    # database's migrations) see the same clock as the tests; each xdist worker starts its own.
+    global _suite_clock
+    moment = _test_clock()
+    if moment is not None:
+        _suite_clock = time_machine.travel(moment, tick=True)
+        _suite_clock.start()
+
+
+def pytest_unconfigure(config):
+    global _suite_clock
+    if _suite_clock is not None:
+        _suite_clock.stop()
+        _suite_clock = None
+
+
+def pytest_report_header(config):
+    moment = _test_clock()
+    if moment is not None:
+        local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+        return f"TEST_CLOCK: the suite starts at {local:%Y-%m-%d %H:%M %Z} ({local:%A} in {settings.TIME_ZONE})"
+    return None
 
 
 @pytest.fixture(autouse=True)
@@ -157,3 +218,58 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 @pytest.fixture
 def photo_limit():
     return settings.PHOTO_MAX_BYTES
+
+
+# --- Staff and claims (testkit): every state reached through the real services ------------------
+
+@pytest.fixture
+def staff_factory(db):
+    """``staff_factory(operator=True, branch=branch)``, ``staff_factory(secretary=True)``, ...
+    (testkit.factories.StaffFactory)."""
+    from testkit.factories import StaffFactory
+
+    return StaffFactory
+
+
+@pytest.fixture
+def manager(branch):
+    from testkit.factories import StaffFactory
+
+    return StaffFactory(manager=True, branch=branch, username="mgr-yas", first_name="Mgr-Yas", last_name="")
+
+
+@pytest.fixture
+def inspector(branch):
+    from testkit.factories import StaffFactory
+
+    return StaffFactory(inspector=True, branch=branch, username="insp-yas-1", first_name="Elçin", last_name="Quliyev")
+
+
+@pytest.fixture
+def secretary(db):
+    from testkit.factories import StaffFactory
+
+    return StaffFactory(secretary=True, username="kom-katib", first_name="Səbinə", last_name="Qasımova")
+
+
+@pytest.fixture
+def member(db):
+    from testkit.factories import StaffFactory
+
+    return StaffFactory(member=True, username="kom-uzv-1", first_name="Elçin", last_name="Quliyev")
+
+
+@pytest.fixture
+def claim_factory(branch, citizen, operator):
+    """``claim_factory(in_review=True, ...)``: a claim of ``citizen`` (or of ``account``'s
+    holder) at ``branch``, routed to ``operator``, brought to its state through the real
+    services (testkit.factories.ClaimFactory: its traits and parameters)."""
+    from testkit.factories import ClaimFactory
+
+    def make(**kwargs):
+        if "account" not in kwargs:
+            kwargs.setdefault("citizen", citizen)
+        kwargs.setdefault("branch", branch)
+        return ClaimFactory(**kwargs)
+
+    return make

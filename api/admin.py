@@ -4,7 +4,7 @@ stored nowhere in clear (the webhook secret is kept: signing needs it)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db import models
@@ -15,21 +15,23 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from identity.models import User
+
 from .models import ApiChannel, ApiKey, WebhookAttempt, WebhookDelivery, WebhookStatus
-from .services import (
-    WebhookNotRetryable,
-    api_channel_webhook_secret_rotate,
-    api_key_create,
-    api_key_revoke,
-    webhook_retry,
-)
+from .services import api_channel_webhook_secret_rotate, api_key_create, api_key_revoke
+from .webhooks import WebhookNotRetryable, webhook_retry
+
+
+def _admin(request: HttpRequest) -> User:
+    """The admin site's user: always a logged-in staff member (the site lets nobody else in)."""
+    return cast(User, request.user)
 
 
 class ApiKeyInline(admin.TabularInline):
     model = ApiKey
     extra = 0
     can_delete = False
-    fields = ["prefix", "name", "created_at", "created_by", "last_used_at", "revoked_at"]
+    fields = ("prefix", "name", "created_at", "created_by", "last_used_at", "revoked_at")
     readonly_fields = fields
     show_change_link = True
 
@@ -76,7 +78,7 @@ class ApiChannelAdmin(admin.ModelAdmin):
     def create_key(self, request: HttpRequest, queryset: QuerySet[ApiChannel]) -> HttpResponse | None:
         items = []
         for channel in queryset:
-            _key, clear = api_key_create(channel=channel, by=request.user, name=f"admin {request.user}")
+            _key, clear = api_key_create(channel=channel, by=_admin(request), name=f"admin {request.user}")
             items.append((str(channel), clear))
         if not items:
             return None
@@ -86,7 +88,7 @@ class ApiChannelAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Rotate the webhook secret (shown once)"), permissions=["change"])
     def rotate_webhook_secret(self, request: HttpRequest, queryset: QuerySet[ApiChannel]) -> HttpResponse | None:
-        items = [(str(c), api_channel_webhook_secret_rotate(channel=c, by=request.user)) for c in queryset]
+        items = [(str(c), api_channel_webhook_secret_rotate(channel=c, by=_admin(request))) for c in queryset]
         if not items:
             return None
         return _shown_once(request, title=str(_("New webhook secret")), items=items, note=str(_(
@@ -112,7 +114,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = 0
         for key in queryset.filter(revoked_at__isnull=True):
-            api_key_revoke(key=key, by=request.user)
+            api_key_revoke(key=key, by=_admin(request))
             count += 1
         self.message_user(request, ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count)
                           % {"count": count}, messages.SUCCESS)
@@ -122,7 +124,7 @@ class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ["number", "at", "url", "status_code", "error", "duration_ms", "response_body"]
+    fields = ("number", "at", "url", "status_code", "error", "duration_ms", "response_body")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -137,8 +139,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["claim__number", "event_id"]
     list_select_related = ["channel", "claim"]
     date_hierarchy = "created_at"
-    readonly_fields = ["event_id", "channel", "claim", "claim_event", "kind", "payload", "status", "attempts",
-                       "next_attempt_at", "last_error", "created_at", "updated_at", "delivered_at"]
+    readonly_fields = ("event_id", "channel", "claim", "claim_event", "kind", "payload", "status", "attempts",
+                       "next_attempt_at", "last_error", "created_at", "updated_at", "delivered_at")
     fields = readonly_fields
     inlines = [WebhookAttemptInline]
     actions = ["retry_failed"]
@@ -161,10 +163,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send the selected failed deliveries again"), permissions=["change"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        assert isinstance(request.user, User)  # the admin serves only logged-in staff
         retried = 0
         for pk in queryset.filter(status=WebhookStatus.FAILED).values_list("pk", flat=True):
             try:
-                webhook_retry(delivery_id=pk, by=request.user)
+                webhook_retry(delivery_id=pk, by=_admin(request))
                 retried += 1
             except WebhookNotRetryable:
                 pass

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from claims.models import Channel
+from core.outbox import OutboxRow, OutboxStatus
 
 
 def webhook_secret_new() -> str:
@@ -43,7 +44,8 @@ class ApiChannel(models.Model):
                     "channel's X-Citizen-Token assertions."),
     )
     rate_per_minute = models.PositiveIntegerField(
-        null=True, blank=True, help_text=_("Requests per minute for the channel (empty: API_RATE_PER_CHANNEL_PER_MINUTE)"),
+        null=True, blank=True,
+        help_text=_("Requests per minute for the channel (empty: API_RATE_PER_CHANNEL_PER_MINUTE)"),
     )
     citizen_rate_per_minute = models.PositiveIntegerField(
         null=True, blank=True,
@@ -121,17 +123,17 @@ class ApiIdempotencyKey(models.Model):
             models.UniqueConstraint(fields=["channel", "citizen", "key"], name="api_idempotency_key_unique"),
         ]
 
-
-class WebhookStatus(models.TextChoices):
-    CREATED = "created", _("Yaradılıb")
-    SENDING = "sending", _("Göndərilir")
-    DELIVERED = "delivered", _("Çatdırılıb")
-    FAILED = "failed", _("Uğursuz")
+    def __str__(self) -> str:
+        return f"{self.key} -> claim {self.claim_id}"
 
 
-class WebhookDelivery(models.Model):
+WebhookStatus = OutboxStatus  # the outbox engine's statuses (core.outbox)
+
+
+class WebhookDelivery(OutboxRow):
     """One claim event to one channel's callback URL. Written in the transaction of the claim's
-    change; sent by a background task; retried with backoff; every attempt kept."""
+    change; sent by a background task through the outbox engine (the status and retry fields come
+    from core.outbox.OutboxRow); retried with backoff; every attempt kept."""
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.ForeignKey(ApiChannel, on_delete=models.PROTECT, related_name="webhook_deliveries")
@@ -139,13 +141,6 @@ class WebhookDelivery(models.Model):
     claim_event = models.ForeignKey("claims.ClaimEvent", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=40)
     payload = models.JSONField()
-    status = models.CharField(max_length=12, choices=WebhookStatus.choices, default=WebhookStatus.CREATED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -174,6 +169,9 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["delivery", "number", "id"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}: {self.status_code or self.error[:40]}"
 
     @property
     def ok(self) -> bool:

@@ -21,6 +21,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.errors import ServiceError
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -57,6 +59,29 @@ class Problem(exceptions.APIException):
         self.status_code = status_code
         self.slug = slug
         self.extra = extra
+
+
+# A service's refusal (core.errors.ServiceError) by its code: status and problem type.
+_STATE_CODES = {"illegal_move", "invalid_state"}
+
+
+def problem_for(error: ServiceError) -> exceptions.APIException:
+    """The one mapping of a service's refusal to problem details."""
+    errors = getattr(error, "errors", None)
+    if errors:  # input that does not fit billing's data, by field
+        return exceptions.ValidationError({name: [message] for name, message in errors.items()})
+    if error.code == "duplicate_open_claim":
+        return Problem(status_code=409, slug="open-claim-exists", detail=error.message,
+                       claim_number=getattr(error, "number", ""))
+    if error.code in _STATE_CODES:
+        move = getattr(error, "move", None)
+        state = getattr(error, "status", None)
+        detail = (f"A claim in status '{state}' cannot move to '{move.target or state}'."
+                  if move is not None else error.message)
+        return Problem(status_code=409, slug="invalid-state", detail=detail)
+    if error.forbidden:
+        return exceptions.PermissionDenied(error.message)
+    return Problem(status_code=422, slug="claim-refused", detail=error.message)
 
 
 def _field_errors(detail: Any, prefix: str | None = None) -> list[dict[str, Any]]:
@@ -116,6 +141,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """DRF's EXCEPTION_HANDLER: every error as problem details. An unexpected exception is
     logged (and signalled as Django does, so error reporting sees it) and answered 500."""
     request = context.get("request")
+    if isinstance(exc, ServiceError):
+        exc = problem_for(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -4,7 +4,7 @@ built by api.views' presenters; money is a decimal string with two decimals, dat
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.conf import settings
@@ -12,13 +12,20 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from claims.contacts import normalise_phone
 from claims.models import ReasonTemplate
 from claims.transitions import ClaimOutcome, ClaimStatus
-from portal.forms import normalise_phone
 
 from . import selectors
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
+
+class MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    coerce_to_string: bool
+
+
+MONEY: MoneyOptions = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
 READING_MAX = 9_999_999
 DYNAMIC_FIELD_RE = re.compile(r"^(reading|photo)\[([A-Za-z0-9._-]{1,32})\]$")
 
@@ -40,7 +47,9 @@ class FieldErrorSerializer(serializers.Serializer):
 
 
 class ValidationProblemSerializer(ProblemSerializer):
-    errors = FieldErrorSerializer(many=True)
+    # DRF's metaclass moves declared fields into _declared_fields, so this does not replace the
+    # serializer's ``errors`` property as the stubs assume.
+    errors = FieldErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class OpenClaimProblemSerializer(ProblemSerializer):
@@ -208,8 +217,8 @@ class ClaimCreateSerializer(serializers.Serializer):
     """multipart/form-data. Besides these fields, one `reading[<meter serial>]` (integer, m³)
     and one `photo[<meter serial>]` (jpg, jpeg, png or pdf) for every meter on the invoice."""
 
-    subscriber_code = serializers.RegexField(r"^\d{10}$", max_length=10,
-                                             error_messages={"invalid": _("Abonent kodu 10 rəqəmdən ibarət olmalıdır.")})
+    subscriber_code = serializers.RegexField(
+        r"^\d{10}$", max_length=10, error_messages={"invalid": _("Abonent kodu 10 rəqəmdən ibarət olmalıdır.")})
     invoice_number = serializers.CharField(max_length=20)
     reason = serializers.SlugField(max_length=40, help_text="A reason template's code (GET /reasons/)")
     reason_text = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")

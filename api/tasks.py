@@ -2,16 +2,16 @@
 
 from django_tasks import task
 
-from . import services
+from . import webhooks
 
 
 @task()
 def send_webhook(delivery_id: int) -> None:
     """Send one webhook delivery; a no-op unless it is still pending and due (idempotent)."""
-    services.webhook_send(delivery_id=delivery_id)
+    webhooks.webhook_send(delivery_id=delivery_id)
 
 
 @task()
 def sweep_webhooks() -> int:
     """Re-enqueue webhook deliveries whose task was lost or whose worker stopped mid-send."""
-    return services.webhooks_sweep()
+    return webhooks.webhooks_sweep()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import FileResponse, Http404, HttpRequest
@@ -16,17 +17,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.gateway import AccountInfo, InvoiceInfo, MeterInfo
+from claims import filing
 from claims.models import Claim
-from claims.services import ClaimError, DuplicateOpenClaim
-from claims.transitions import IllegalTransition
-from portal.views import mask_name
+from core.text import mask_name
 
 from . import selectors, serializers, services
 from .auth import ApiPrincipal, ChannelAuthentication, IsChannel, IsCitizen
@@ -68,7 +68,7 @@ class ApiView(APIView):
     parser_classes = [JSONParser]
     operation = "api"
 
-    def get_exception_handler(self):  # type: ignore[override]
+    def get_exception_handler(self):
         return problem_exception_handler
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
@@ -113,7 +113,7 @@ def _account(a: AccountInfo) -> dict[str, Any]:
 def _claim_summary(c: Claim) -> dict[str, Any]:
     return {"number": c.number, "status": c.status, "outcome": c.outcome or None,
             "subscriber_code": c.subscriber_code, "invoice_number": c.invoice_number,
-            "registered_at": c.registered_at, "due_on": c.due_on, "closed_at": c.closed_at}
+            "registered_at": c.registered_at, "due_on": c.effective_due_on, "closed_at": c.closed_at}
 
 
 def _claim_detail(request: Request, c: Claim) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _claim_detail(request: Request, c: Claim) -> dict[str, Any]:
     letter = selectors.letter_for_claim(c)
     return _claim_summary(c) | {
         "channel": c.channel,
-        "channel_label": str(c.get_channel_display()),  # type: ignore[attr-defined]
+        "channel_label": str(c.get_channel_display()),
         "login_method": c.login_method,
         "language": c.language,
         "reason": {"code": c.reason.code, "text": c.reason.text(c.language)},
@@ -146,19 +146,6 @@ def _claim_response(request: Request, claim: Claim, *, status_code: int = 200,
                     headers=headers)
 
 
-def _input_problem(e: services.ApiInputError) -> exceptions.ValidationError:
-    return exceptions.ValidationError({field: [message] for field, message in e.errors.items()})
-
-
-def _claim_problem(e: Exception) -> Problem:
-    if isinstance(e, DuplicateOpenClaim):
-        return Problem(status_code=409, slug="open-claim-exists", detail=str(e), claim_number=e.number)
-    if isinstance(e, IllegalTransition):
-        return Problem(status_code=409, slug="invalid-state",
-                       detail=f"A claim in status '{e.current}' cannot move to '{e.target}'.")
-    return Problem(status_code=422, slug="claim-refused", detail=str(e))
-
-
 # --- Reference data ------------------------------------------------------------------------------------
 
 
@@ -179,11 +166,11 @@ class ReasonListView(ApiView):
 # --- Accounts and invoices -------------------------------------------------------------------------------
 
 
-def _lookup(request: Request, code: str) -> services.AccountLookup:
+def _lookup(request: Request, code: str) -> filing.AccountLookup:
     principal: ApiPrincipal = request.auth  # type: ignore[assignment]
     try:
         return services.account_lookup(citizen=principal.citizen, subscriber_code=code)  # type: ignore[arg-type]
-    except services.LookupLimited as e:
+    except filing.LookupLimited as e:
         raise exceptions.Throttled(wait=e.wait, detail="Too many look-ups of other people's accounts.") from e
 
 
@@ -212,7 +199,7 @@ class AccountDetailView(ApiView):
     def get(self, request: Request, subscriber_code: str) -> Response:
         found = _lookup(request, subscriber_code)
         a = found.account
-        invoices = selectors.invoices_recent(subscriber_code=a.subscriber_code)
+        invoices = filing.invoices_recent(subscriber_code=a.subscriber_code)
         data: dict[str, Any] = {
             "subscriber_code": a.subscriber_code, "holds": found.holds,
             "holder_name": a.holder_name if found.holds else mask_name(a.holder_name),
@@ -233,7 +220,7 @@ class AccountInvoicesView(ApiView):
                    responses={200: serializers.InvoiceSerializer(many=True), **problems(401, 403, 404, 429)})
     def get(self, request: Request, subscriber_code: str) -> Response:
         found = _lookup(request, subscriber_code)
-        invoices = selectors.invoices_recent(subscriber_code=found.account.subscriber_code)
+        invoices = filing.invoices_recent(subscriber_code=found.account.subscriber_code)
         return Response(serializers.InvoiceSerializer([_invoice(i) for i in invoices], many=True).data)
 
 
@@ -253,7 +240,7 @@ class InvoiceMetersView(ApiView):
             _meter(m) | {"billed_previous_reading": lines[m.serial_number].previous_reading,
                          "billed_current_reading": lines[m.serial_number].current_reading,
                          "estimated": lines[m.serial_number].estimated}
-            for m in selectors.meters_of_invoice(account=found.account, invoice=invoice)
+            for m in filing.meters_of_invoice(account=found.account, invoice=invoice)
         ]
         return Response(serializers.InvoiceMeterSerializer(data, many=True).data)
 
@@ -288,8 +275,10 @@ class ClaimListCreateView(ApiView):
 
     operation = "claims"
 
-    def get_parsers(self):  # type: ignore[override]
-        if self.request is not None and self.request.method == "POST":
+    def get_parsers(self) -> list[BaseParser]:
+        # DRF's schema generator sets view.request to None, whatever the stubs say.
+        request: Request | None = self.request
+        if request is not None and request.method == "POST":
             return [MultiPartParser()]
         return super().get_parsers()
 
@@ -336,18 +325,14 @@ class ClaimListCreateView(ApiView):
 
         serializer = serializers.ClaimCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
+        try:  # a refusal (core.errors.ServiceError) becomes problem details in api.problems
             claim, created = services.api_claim_file(
                 channel=principal.channel, citizen=principal.citizen,  # type: ignore[arg-type]
                 login_method=principal.login_method, idempotency_key=key, fingerprint=fingerprint,
                 **serializer.validated_data,
             )
-        except services.ApiInputError as e:
-            raise _input_problem(e) from e
         except services.IdempotencyKeyReused as e:
             raise _reused(e) from e
-        except (ClaimError, IllegalTransition) as e:
-            raise _claim_problem(e) from e
         if not created:
             return _claim_response(request, claim, headers={"Idempotent-Replayed": "true"})
         location = reverse("api:claim-detail", args=[claim.number])
@@ -391,14 +376,9 @@ class ClaimAnswerView(ApiView):
                                                 citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
         serializer = serializers.ClaimAnswerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.api_claim_answer(claim=claim, citizen=self.principal.citizen,  # type: ignore[arg-type]
-                                      text=serializer.validated_data["text"],
-                                      photo=serializer.validated_data.get("photo"))
-        except services.ApiInputError as e:
-            raise _input_problem(e) from e
-        except (ClaimError, IllegalTransition) as e:
-            raise Problem(status_code=409, slug="invalid-state", detail=str(e)) from e
+        services.api_claim_answer(claim=claim, citizen=self.principal.citizen,  # type: ignore[arg-type]
+                                  text=serializer.validated_data["text"],
+                                  photo=serializer.validated_data.get("photo"))
         return _claim_response(request, claim)
 
 
@@ -413,21 +393,20 @@ class ClaimWithdrawView(ApiView):
     def post(self, request: Request, number: str) -> Response:
         claim = selectors.claim_get_for_channel(channel=self.principal.channel,
                                                 citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
-        try:
-            services.api_claim_withdraw(claim=claim, citizen=self.principal.citizen)  # type: ignore[arg-type]
-        except (ClaimError, IllegalTransition) as e:
-            raise Problem(status_code=409, slug="invalid-state", detail=str(e)) from e
+        services.api_claim_withdraw(claim=claim, citizen=self.principal.citizen)  # type: ignore[arg-type]
         return _claim_response(request, claim)
 
 
 class _JsonOnly(BaseContentNegotiation):
     """The letter is a PDF whatever the Accept header; its errors are problem details."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
-    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
-        return renderers[0], renderers[0].media_type
+    def select_renderer(self, request: Request, renderers: Iterable[BaseRenderer],
+                        format_suffix: str | None = None) -> tuple[BaseRenderer, str]:
+        renderer = list(renderers)[0]
+        return renderer, renderer.media_type
 
 
 class ClaimLetterView(ApiView):
@@ -452,5 +431,5 @@ def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
     response = problem_response(request=request, status_code=404, slug="not-found", detail="No such operation.")
     response.accepted_renderer = JSONRenderer()
     response.accepted_media_type = PROBLEM
-    response.renderer_context = {}
+    response.renderer_context = {}  # type: ignore[attr-defined]  # read by render(); the stubs omit it
     return response.render()

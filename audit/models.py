@@ -33,6 +33,9 @@ class AuditEntry(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["claim", "at"])]
 
+    def __str__(self) -> str:
+        return f"{self.action} #{self.pk}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("audit entries are append-only")

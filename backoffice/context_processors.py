@@ -1,4 +1,4 @@
-from .access import roles_of
+from identity.roles import roles_of
 
 
 def office(request):

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +18,8 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("Açıq olanlar"))] + list(ClaimStatus.choices)
-        self.fields["reason"].choices = [("", _("Hamısı"))] + [
+        cast(forms.ChoiceField, self.fields["status"]).choices = [("", _("Açıq olanlar"))] + list(ClaimStatus.choices)
+        cast(forms.ChoiceField, self.fields["reason"]).choices = [("", _("Hamısı"))] + [
             (r.code, r.text((get_language() or "az")[:2])) for r in ReasonTemplate.objects.order_by("ordering")]
 
 
@@ -32,14 +34,18 @@ class TextForm(forms.Form):
         self.fields["text"].label = label
 
 
+class OperatorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
 class ReassignForm(forms.Form):
-    operator = forms.ModelChoiceField(label=_("Operator"), queryset=None,
-                                      error_messages={"required": _("Operatoru seçin.")})
+    operator = OperatorChoiceField(label=_("Operator"), queryset=None,
+                                   error_messages={"required": _("Operatoru seçin.")})
 
     def __init__(self, *args, operators=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["operator"].queryset = operators
-        self.fields["operator"].label_from_instance = lambda u: u.display_name
+        cast(OperatorChoiceField, self.fields["operator"]).queryset = operators
 
 
 class CorrectionForm(forms.Form):

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.gateway import InvoiceInfo
-from claims.deadlines import WorkingCalendar
+from claims.deadlines import WorkingCalendar, effective_due_on
 from claims.models import Claim
-from claims.transitions import OPEN_STATUSES
+from claims.transitions import OPEN_STATUSES, ClaimStatus
 from identity.models import Role, User
-
-from .access import branch_ids, roles_of
+from identity.roles import branch_ids, roles_of
 
 NEAR_WORKING_DAYS = 3
 
@@ -47,11 +48,25 @@ def queue_for(user: User, *, scope: str = "", status: str = "", reason: str = ""
     if reason:
         qs = qs.filter(reason__code=reason)
     today, near = deadline_marks()
+    # A claim waiting for the citizen has its clock stopped: never overdue nor nearly due.
     if due == "overdue":
-        qs = qs.filter(due_on__lt=today)
+        qs = qs.filter(due_on__lt=today).exclude(status=ClaimStatus.AWAITING_CITIZEN)
     elif due == "near":
-        qs = qs.filter(due_on__gte=today, due_on__lte=near)
+        qs = qs.filter(due_on__gte=today, due_on__lte=near).exclude(status=ClaimStatus.AWAITING_CITIZEN)
     return qs.order_by("due_on", "id")
+
+
+def with_effective_due(claims: Iterable[Claim], *, today: date | None = None) -> list[Claim]:
+    """The claims, each with ``effective_due`` set (see claims.deadlines.effective_due_on),
+    computed with one calendar for the whole page."""
+    today = today or timezone.localdate()
+    calendar = WorkingCalendar()
+    rows = list(claims)
+    for c in rows:
+        paused = c.paused_on if c.status == ClaimStatus.AWAITING_CITIZEN else None
+        c.effective_due = effective_due_on(due_on=c.due_on, paused_on=paused, today=today,  # type: ignore[attr-defined]
+                                           calendar=calendar)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -74,7 +89,7 @@ def reading_history(invoices: list[InvoiceInfo], disputed: str) -> list[HistoryR
     return sorted(rows, key=lambda r: r.period)
 
 
-def consumption_chart(rows: list[HistoryRow], width: int = 640, height: int = 160) -> dict:
+def consumption_chart(rows: list[HistoryRow], width: int = 640, height: int = 160) -> dict[str, Any]:
     """Bars of monthly consumption for a small inline SVG chart (no JavaScript needed)."""
     if not rows:
         return {"bars": [], "width": width, "height": height}
@@ -106,7 +121,8 @@ def plausibility_hints(claim: Claim, invoices: list[InvoiceInfo]) -> list[str]:
     if before:
         avg = sum(i.consumption for i in before) / len(before)
         if avg > 0 and disputed.consumption >= 2 * avg:
-            hints.append(_("Bu ayın istehlakı (%(cons)s m³) son %(n)s ayın ortalamasının (%(avg)s m³) %(ratio)s mislidir.")
+            hints.append(_("Bu ayın istehlakı (%(cons)s m³) son %(n)s ayın ortalamasının (%(avg)s m³) "
+                           "%(ratio)s mislidir.")
                          % {"cons": disputed.consumption, "n": len(before), "avg": f"{avg:.1f}",
                             "ratio": f"{disputed.consumption / avg:.1f}"})
     if disputed.estimated:
@@ -120,6 +136,7 @@ def plausibility_hints(claim: Claim, invoices: list[InvoiceInfo]) -> list[str]:
                                "(%(cur)s) azdır.") % {"serial": ln.meter_serial, "next": later.previous_reading,
                                                       "cur": ln.current_reading})
             elif later is not None and later.consumption == 0 and ln.consumption > 0:
-                hints.append(_("Sayğac %(serial)s: növbəti ay istehlak sıfırdır: əvvəlki göstərici artıq oxunmuş ola bilər.")
+                hints.append(_("Sayğac %(serial)s: növbəti ay istehlak sıfırdır: əvvəlki göstərici artıq oxunmuş "
+                               "ola bilər.")
                              % {"serial": ln.meter_serial})
     return hints

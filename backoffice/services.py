@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from claims.models import Claim
-from claims.transitions import OPEN_STATUSES
+from claims.transitions import OPEN_STATUSES, ClaimStatus
 from identity.models import Role, StaffAssignment, User
 from notifications.models import Delivery, Event
 from notifications.services import staff_email_queue
@@ -34,22 +34,25 @@ def deadline_digest_queue(*, today: date | None = None) -> int:
     """E-mail each operator and branch manager the open claims that are overdue or nearly
     due. Idempotent per recipient and day: running it twice on a day sends nothing more."""
     today, near = deadline_marks(today)
-    claims = list(Claim.objects.filter(status__in=sorted(OPEN_STATUSES), due_on__lte=near)
+    # A claim waiting for the citizen has its clock stopped: it is neither overdue nor near.
+    claims = list(Claim.objects.filter(status__in=sorted(OPEN_STATUSES - {ClaimStatus.AWAITING_CITIZEN}),
+                                       due_on__lte=near)
                   .select_related("operator").order_by("due_on", "id"))
     per_user: dict[int, list[Claim]] = defaultdict(list)
     users: dict[int, User] = {}
     for c in claims:
-        if c.operator_id:
-            per_user[c.operator_id].append(c)
-            users[c.operator_id] = c.operator
+        if c.operator is not None:
+            per_user[c.operator.pk].append(c)
+            users[c.operator.pk] = c.operator
     by_branch: dict[int, list[Claim]] = defaultdict(list)
     for c in claims:
         by_branch[c.branch_id].append(c)
     for a in StaffAssignment.objects.filter(role=Role.BRANCH_MANAGER, branch_id__in=list(by_branch),
                                             user__is_active=True).select_related("user"):
+        assert a.branch_id is not None  # filtered by branch_id__in above
         users[a.user_id] = a.user
         per_user[a.user_id].extend(c for c in by_branch[a.branch_id] if c not in per_user[a.user_id])
-    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    start = timezone.make_aware(datetime.combine(today, datetime.min.time()))
     already = set(Delivery.objects.filter(event=Event.DEADLINE_DIGEST, created_at__gte=start)
                   .values_list("recipient", flat=True))
     sent = 0

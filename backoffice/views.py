@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
@@ -10,21 +14,24 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEntry
 from audit.services import audit_record
 from billing.gateway import get_gateway
 from billing.models import Category
-from claims import services
-from claims.models import ClaimEvent
-from claims.services import ClaimError
+from claims import services, workflow
+from claims.models import Claim, ClaimEvent
+from claims.selectors import claim_get_for_staff
 from claims.transitions import ClaimStatus
+from core.errors import ServiceError, form_add_error
+from identity.decorators import AuthenticatedRequest, staff_required
 from identity.models import Role
+from identity.roles import has_role, operators_of
+from inspections.forms import OrderInspectionForm
+from inspections.services import inspection_cancel, inspection_order
 
-from . import access, selectors
-from .decorators import staff_required
+from . import selectors
 from .forms import CorrectionForm, QueueFilterForm, ReassignForm, TextForm
 
 PAGE_SIZE = 50
@@ -35,6 +42,7 @@ TEXT_LABELS = {
     "info": gettext_lazy("Vətəndaşdan nə istənilir (məlumat və ya yeni şəkil)"),
     "close": gettext_lazy("Vətəndaşa izahat: niyə düzəliş tələb olunmur"),
     "extend": gettext_lazy("Müddətin 30 iş gününə uzadılma səbəbi"),
+    "cancel_inspection": gettext_lazy("Yoxlamanın ləğv edilmə səbəbi"),
 }
 
 
@@ -47,22 +55,23 @@ class StaffLoginView(LoginView):
 
     def get_default_redirect_url(self):
         user = self.request.user
-        if access.has_role(user, Role.OPERATOR, Role.BRANCH_MANAGER, Role.ADMINISTRATOR):
+        if has_role(user, Role.OPERATOR, Role.BRANCH_MANAGER, Role.ADMINISTRATOR):
             return reverse("backoffice:queue")
-        if access.has_role(user, Role.INSPECTOR):
+        if has_role(user, Role.INSPECTOR):
             return reverse("inspections:visits")
-        if access.has_role(user, Role.COMMISSION_MEMBER, Role.COMMISSION_SECRETARY):
+        if has_role(user, Role.COMMISSION_MEMBER, Role.COMMISSION_SECRETARY):
             return reverse("commission:agenda")
         return reverse("backoffice:queue")
 
 
 @staff_required(Role.OPERATOR, Role.BRANCH_MANAGER)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.queue_for(request.user, **{k: v for k, v in filters.items() if v})
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today, near = selectors.deadline_marks()
+    page.object_list = selectors.with_effective_due(page.object_list, today=today)
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "backoffice/queue.html", {
@@ -70,7 +79,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _claim_context(request: HttpRequest, claim) -> dict:
+def _claim_context(request: AuthenticatedRequest, claim: Claim) -> dict[str, Any]:
     gateway = get_gateway()
     account = gateway.account_by_code(claim.subscriber_code)
     invoices = gateway.invoices_of_account(claim.subscriber_code)[:24]
@@ -83,49 +92,50 @@ def _claim_context(request: HttpRequest, claim) -> dict:
             last_verified[r.meter_serial] = r.verified_reading
     initial_readings = {ev.meter_serial: last_verified.get(ev.meter_serial, ev.declared_reading)
                         for ev in claim.evidence.all()}
-    can_work = access.can_work_on(request.user, claim)
-    ctx = {
+    # What the page offers; the services check every move again.
+    moves = workflow.allowed_moves(claim=claim, actor=request.user)
+    lines = [ln.__dict__ for ln in claim.invoice.lines]
+    forms: dict[str, Any] = {}
+    if workflow.ORDER_INSPECTION.name in moves:
+        forms["inspection"] = OrderInspectionForm(branch_id=claim.branch_id)
+    if workflow.REQUEST_INFO.name in moves:
+        forms["info"] = _text_form("info")
+    if workflow.PROPOSE_CORRECTION.name in moves:
+        forms["correction"] = CorrectionForm(lines=lines, initial_readings=initial_readings)
+    if workflow.CLOSE_NO_CORRECTION.name in moves:
+        forms["close"] = _text_form("close")
+    if workflow.CANCEL_INSPECTION.name in moves:
+        forms["cancel_inspection"] = _text_form("cancel_inspection")
+    if workflow.EXTEND.name in moves and claim.working_days < 30:
+        forms["extend"] = _text_form("extend")
+    if workflow.REASSIGN.name in moves:
+        forms["reassign"] = ReassignForm(operators=operators_of(claim.branch_id))
+    return {
         "claim": claim, "account": account, "history": history, "chart": selectors.consumption_chart(history),
         "hints": selectors.plausibility_hints(claim, invoices), "inspections": inspections, "proposals": proposals,
         "info_requests": list(claim.info_requests.all()),
         "events": ClaimEvent.objects.filter(claim=claim).order_by("at", "id"),
         "audit": AuditEntry.objects.filter(claim=claim).select_related("actor").order_by("-at", "-id")[:200],
-        "can_work": can_work, "is_manager": access.is_manager_of(request.user, claim.branch_id),
-        "can_take": can_work and claim.operator_id in (None, request.user.pk)
-        and (claim.status == ClaimStatus.FORWARDED or (claim.operator_id is None and claim.is_open)),
+        "moves": moves, "can_act": bool(moves),
+        "can_take": bool(moves & {workflow.TAKE.name, workflow.PICK_UP.name}),
         "reason": claim.reason.text((get_language() or "az")[:2]),
         "category": Category(account.category).label if account else "",
         "S": ClaimStatus,
-        "forms": {},
+        "forms": forms,
     }
-    if can_work and claim.status == ClaimStatus.IN_REVIEW:
-        from inspections.forms import OrderInspectionForm
-
-        ctx["forms"] = {
-            "inspection": OrderInspectionForm(branch_id=claim.branch_id),
-            "info": _text_form("info"),
-            "close": _text_form("close"),
-            "correction": CorrectionForm(lines=claim.invoice_snapshot.get("lines", []),
-                                         initial_readings=initial_readings),
-        }
-    if can_work and claim.is_open and claim.working_days < 30:
-        ctx["forms"]["extend"] = _text_form("extend")
-    if ctx["is_manager"] and claim.is_open:
-        ctx["forms"]["reassign"] = ReassignForm(operators=access.operators_of(claim.branch_id))
-    return ctx
 
 
 @staff_required()
-def claim_page(request: HttpRequest, number: str) -> HttpResponse:
-    claim = access.claim_get_for_staff(user=request.user, number=number)
+def claim_page(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    claim = claim_get_for_staff(user=request.user, number=number)
     audit_record(actor=request.user, action="claim_viewed", claim=claim, object_type="claim", object_id=claim.number,
                  ip=request.META.get("REMOTE_ADDR"))
     return render(request, "backoffice/claim.html", _claim_context(request, claim))
 
 
 @staff_required()
-def evidence_photo(request: HttpRequest, number: str, evidence_id: int) -> FileResponse:
-    claim = access.claim_get_for_staff(user=request.user, number=number)
+def evidence_photo(request: AuthenticatedRequest, number: str, evidence_id: int) -> FileResponse:
+    claim = claim_get_for_staff(user=request.user, number=number)
     ev = claim.evidence.filter(pk=evidence_id).first()
     if ev is None:
         raise Http404
@@ -134,8 +144,8 @@ def evidence_photo(request: HttpRequest, number: str, evidence_id: int) -> FileR
 
 
 @staff_required()
-def answer_photo(request: HttpRequest, number: str, request_id: int) -> FileResponse:
-    claim = access.claim_get_for_staff(user=request.user, number=number)
+def answer_photo(request: AuthenticatedRequest, number: str, request_id: int) -> FileResponse:
+    claim = claim_get_for_staff(user=request.user, number=number)
     ir = claim.info_requests.filter(pk=request_id).exclude(answer_photo="").first()
     if ir is None:
         raise Http404
@@ -144,7 +154,7 @@ def answer_photo(request: HttpRequest, number: str, request_id: int) -> FileResp
     return FileResponse(ir.answer_photo.open("rb"), content_type=ir.answer_photo_content_type)
 
 
-def _rerender(request, claim, name, form, status=400):
+def _rerender(request: AuthenticatedRequest, claim: Claim, name: str, form: Any, status: int = 400) -> HttpResponse:
     ctx = _claim_context(request, claim)
     ctx["forms"][name] = form
     ctx["open_form"] = name
@@ -152,72 +162,95 @@ def _rerender(request, claim, name, form, status=400):
     return render(request, "backoffice/claim.html", ctx, status=status)
 
 
+@dataclass(frozen=True)
+class Action:
+    """One of the claim page's forms: how to build it from the POST, the service it calls,
+    and what the staff member is told. Who may do it is the service's business."""
+
+    form_name: str
+    form: Callable[[AuthenticatedRequest, Claim], Any]
+    call: Callable[[AuthenticatedRequest, Claim, Any], Any]
+    done: Any
+
+
+def _text_action(name: str, call: Callable[[AuthenticatedRequest, Claim, str], Any], done: Any) -> Action:
+    return Action(name, lambda request, claim: _text_form(name, request.POST),
+                  lambda request, claim, form: call(request, claim, form.cleaned_data["text"]), done)
+
+
+def _correction_form(request: HttpRequest, claim: Claim, *, preview: bool = False) -> CorrectionForm:
+    form = CorrectionForm(request.POST, lines=[ln.__dict__ for ln in claim.invoice.lines])
+    if preview:
+        form.fields["note"].required = False
+    return form
+
+
+ACTIONS: dict[str, Action] = {
+    "take": Action("take", lambda request, claim: None,
+                   lambda request, claim, form: services.claim_take(claim=claim, actor=request.user),
+                   gettext_lazy("Müraciət sizə təyin edildi.")),
+    "reassign": Action(
+        "reassign", lambda request, claim: ReassignForm(request.POST, operators=operators_of(claim.branch_id)),
+        lambda request, claim, form: services.claim_reassign(claim=claim, actor=request.user,
+                                                             operator=form.cleaned_data["operator"]),
+        gettext_lazy("Müraciət başqa operatora təyin edildi.")),
+    "info": _text_action("info", lambda request, claim, text: services.claim_request_info(
+        claim=claim, actor=request.user, question=text),
+        gettext_lazy("Vətəndaşa sorğu göndərildi; müddət dayandırıldı.")),
+    "close": _text_action("close", lambda request, claim, text: services.claim_close_no_correction(
+        claim=claim, actor=request.user, explanation=text),
+        gettext_lazy("Müraciət bağlandı; vətəndaşa izahat göndərildi.")),
+    "extend": _text_action("extend", lambda request, claim, text: services.claim_extend_deadline(
+        claim=claim, actor=request.user, reason=text),
+        gettext_lazy("Müddət 30 iş gününə uzadıldı; vətəndaş məlumatlandırıldı.")),
+    "cancel_inspection": _text_action("cancel_inspection", lambda request, claim, text: inspection_cancel(
+        claim=claim, actor=request.user, reason=text),
+        gettext_lazy("Yerində yoxlama ləğv edildi; vətəndaş məlumatlandırıldı.")),
+    "inspection": Action(
+        "inspection", lambda request, claim: OrderInspectionForm(request.POST, branch_id=claim.branch_id),
+        lambda request, claim, form: inspection_order(claim=claim, actor=request.user, **form.cleaned_data),
+        gettext_lazy("Yerində yoxlama təyin edildi; vətəndaşa tarix və vaxt bildirildi.")),
+    "propose": Action(
+        "correction", _correction_form,
+        lambda request, claim, form: services.claim_propose_correction(
+            claim=claim, actor=request.user, readings=form.readings(), note=form.cleaned_data["note"]),
+        gettext_lazy("Düzəliş təklifi komissiyaya göndərildi.")),
+}
+
+
 @require_POST
 @staff_required()
-def claim_action(request: HttpRequest, number: str, action: str) -> HttpResponse:
-    claim = access.claim_get_for_staff(user=request.user, number=number)
-    user = request.user
-    manager = access.is_manager_of(user, claim.branch_id)
-    if action == "reassign":
-        if not manager:
-            raise PermissionDenied
-    elif not access.can_work_on(user, claim):
-        raise PermissionDenied
+def claim_action(request: AuthenticatedRequest, number: str, action: str) -> HttpResponse:
+    """One action of the claim page: the form is checked here, everything else (the claim's
+    status, who may act) by the service, whose refusal is shown to the staff member: a
+    refusal of who asks is 403, of what is asked a message on the page."""
+    claim = claim_get_for_staff(user=request.user, number=number)
+    if action == "preview":
+        form = _correction_form(request, claim, preview=True)
+        if not form.is_valid():
+            return _rerender(request, claim, "correction", form)
+        try:
+            preview = services.correction_preview(claim=claim, readings=form.readings())
+        except ServiceError as exc:
+            form_add_error(form, exc)
+            return _rerender(request, claim, "correction", form)
+        ctx = _claim_context(request, claim)
+        ctx["forms"]["correction"] = form
+        ctx["preview"] = preview
+        ctx["open_form"] = "correction"
+        return render(request, "backoffice/claim.html", ctx)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    form = spec.form(request, claim)
+    if form is not None and not form.is_valid():
+        return _rerender(request, claim, spec.form_name, form)
     try:
-        if action == "take":
-            services.claim_take(claim=claim, by=user)
-            messages.success(request, _("Müraciət sizə təyin edildi."))
-        elif action == "reassign":
-            form = ReassignForm(request.POST, operators=access.operators_of(claim.branch_id))
-            if not form.is_valid():
-                return _rerender(request, claim, "reassign", form)
-            services.claim_reassign(claim=claim, by=user, operator=form.cleaned_data["operator"])
-            messages.success(request, _("Müraciət başqa operatora təyin edildi."))
-        elif action in ("info", "close", "extend"):
-            if action != "extend" and claim.operator_id not in (user.pk, None) and not manager:
-                raise PermissionDenied
-            form = _text_form(action, request.POST)
-            if not form.is_valid():
-                return _rerender(request, claim, action, form)
-            text = form.cleaned_data["text"]
-            if action == "info":
-                services.claim_request_info(claim=claim, by=user, question=text)
-                messages.success(request, _("Vətəndaşa sorğu göndərildi; müddət dayandırıldı."))
-            elif action == "close":
-                services.claim_close_no_correction(claim=claim, by=user, explanation=text)
-                messages.success(request, _("Müraciət bağlandı; vətəndaşa izahat göndərildi."))
-            else:
-                services.claim_extend_deadline(claim=claim, by=user, reason=text)
-                messages.success(request, _("Müddət 30 iş gününə uzadıldı; vətəndaş məlumatlandırıldı."))
-        elif action == "inspection":
-            from inspections.forms import OrderInspectionForm
-            from inspections.services import inspection_order
-
-            form = OrderInspectionForm(request.POST, branch_id=claim.branch_id)
-            if not form.is_valid():
-                return _rerender(request, claim, "inspection", form)
-            inspection_order(claim=claim, by=user, **form.cleaned_data)
-            messages.success(request, _("Yerində yoxlama təyin edildi; vətəndaşa tarix və vaxt bildirildi."))
-        elif action in ("preview", "propose"):
-            form = CorrectionForm(request.POST, lines=claim.invoice_snapshot.get("lines", []))
-            if action == "preview":
-                form.fields["note"].required = False
-            if not form.is_valid():
-                return _rerender(request, claim, "correction", form)
-            if action == "preview":
-                preview = services.correction_preview(claim=claim, readings=form.readings())
-                ctx = _claim_context(request, claim)
-                ctx["forms"]["correction"] = form
-                ctx["preview"] = preview
-                ctx["open_form"] = "correction"
-                return render(request, "backoffice/claim.html", ctx)
-            services.claim_propose_correction(claim=claim, by=user, readings=form.readings(),
-                                              note=form.cleaned_data["note"])
-            messages.success(request, _("Düzəliş təklifi komissiyaya göndərildi."))
-        else:
-            raise Http404
-    except ClaimError as exc:
-        messages.error(request, str(exc))
-    except services.transitions.IllegalTransition:
-        messages.error(request, _("Bu əməliyyat müraciətin hazırkı statusunda mümkün deyil."))
+        spec.call(request, claim, form)
+    except ServiceError as exc:
+        if exc.forbidden:
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, str(spec.done))
     return redirect("backoffice:claim", number=claim.number)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,6 +20,9 @@ from django.utils.module_loading import import_string
 
 from . import models
 from .pricing import PricedConsumption, TariffRate, price_consumption
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class BillingError(Exception):
@@ -77,6 +80,26 @@ class InvoiceInfo:
     def estimated(self) -> bool:
         return any(line.estimated for line in self.lines)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InvoiceInfo:
+        """The invoice back from its snapshot (``as_json``)."""
+        return cls(
+            number=data["number"], subscriber_code=data["subscriber_code"],
+            period=date.fromisoformat(data["period"]), period_start=date.fromisoformat(data["period_start"]),
+            period_end=date.fromisoformat(data["period_end"]), issued_on=date.fromisoformat(data["issued_on"]),
+            due_on=date.fromisoformat(data["due_on"]), consumption=int(data["consumption"]),
+            water_amount=Decimal(data["water_amount"]), sewerage_amount=Decimal(data["sewerage_amount"]),
+            total=Decimal(data["total"]),
+            lines=tuple(InvoiceLineInfo(
+                meter_serial=ln["meter_serial"], seal_number=ln.get("seal_number", ""),
+                previous_reading=int(ln["previous_reading"]), current_reading=int(ln["current_reading"]),
+                estimated=bool(ln.get("estimated", False)), consumption=int(ln["consumption"]),
+            ) for ln in data.get("lines", ())),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return self.as_json()
+
     def as_json(self) -> dict:
         """A JSON-safe snapshot, kept with a claim."""
         return {
@@ -133,7 +156,12 @@ class BillingGateway(Protocol):
                         amount: Decimal, posted_on: date, claim_number: str, note: str) -> AdjustmentInfo: ...
 
 
-def _meter_info(meter: models.Meter) -> MeterInfo:
+class _LatestReading(TypedDict):
+    last_value: int | None
+    last_on: date | None
+
+
+def _meter_info(meter: WithAnnotations[models.Meter, _LatestReading]) -> MeterInfo:
     return MeterInfo(
         serial_number=meter.serial_number,
         seal_number=meter.seal_number,
@@ -153,7 +181,9 @@ def _account_info(account: models.Account) -> AccountInfo:
         branch_name=account.branch.name,
         category=account.category,
         zone=account.zone,
-        meters=tuple(_meter_info(m) for m in account.meters.all()),
+        # prefetched by LocalBillingGateway._accounts() with the latest reading annotated
+        meters=tuple(_meter_info(cast("WithAnnotations[models.Meter, _LatestReading]", m))
+                     for m in account.meters.all()),
     )
 
 
@@ -204,7 +234,9 @@ class LocalBillingGateway:
 
     def _invoices(self):
         return models.Invoice.objects.select_related("account").prefetch_related(
-            Prefetch("lines", queryset=models.InvoiceLine.objects.select_related("meter").order_by("meter__serial_number"))
+            Prefetch(
+                "lines", queryset=models.InvoiceLine.objects.select_related("meter").order_by("meter__serial_number")
+            )
         )
 
     def invoices_of_account(self, subscriber_code: str, *, since: date | None = None) -> list[InvoiceInfo]:

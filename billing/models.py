@@ -87,6 +87,9 @@ class Reading(models.Model):
         indexes = [models.Index(fields=["meter", "taken_on"])]
         ordering = ["meter", "taken_on"]
 
+    def __str__(self) -> str:
+        return f"{self.value} m³ on {self.taken_on}"
+
 
 class Tariff(models.Model):
     """A price per m³ (AZN, VAT included) in force from a date until the next one."""
@@ -144,6 +147,9 @@ class InvoiceLine(models.Model):
     estimated = models.BooleanField(default=False)
     consumption = models.PositiveIntegerField()
 
+    def __str__(self) -> str:
+        return f"{self.consumption} m³ ({self.previous_reading} → {self.current_reading})"
+
 
 class Payment(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="payments")
@@ -153,6 +159,9 @@ class Payment(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "paid_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.paid_on}"
 
 
 class Adjustment(models.Model):
@@ -172,6 +181,9 @@ class Adjustment(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "posted_on"])]
+
+    def __str__(self) -> str:
+        return self.reference
 
 
 ZERO = Decimal("0.00")

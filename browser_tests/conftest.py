@@ -109,11 +109,9 @@ def visit_day():
 
 
 @pytest.fixture
-def registered_claim(cast, citizen, account, jpeg_upload):
+def registered_claim(cast, account, claim_factory):
     """A claim the citizen filed for their account (declaring the meter's real register)."""
-    from claims.tests.test_services import _register
-
-    return _register(citizen, account, jpeg=jpeg_upload)
+    return claim_factory(account=account)
 
 
 @pytest.fixture

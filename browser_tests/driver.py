@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from playwright.sync_api import Page
+from playwright.sync_api import FilePayload, Page
 
 CLAIM_NUMBER = re.compile(r"[A-Z]{2}-\d{4}-\d{6}")
 
@@ -31,7 +31,7 @@ def photo_bytes(size: tuple[int, int] = (640, 480)) -> bytes:
     return out.getvalue()
 
 
-def photo_file(name: str = "sayğac.jpg") -> dict:
+def photo_file(name: str = "sayğac.jpg") -> FilePayload:
     return {"name": name, "mimeType": "image/jpeg", "buffer": photo_bytes()}
 
 
@@ -180,7 +180,9 @@ class Journey:
         self.page.locator("#id_consent").check()
         self.submit("button[value=confirm]")
         self._seen("registered")
-        return CLAIM_NUMBER.search(self.page.locator(".panel-confirm .number").inner_text()).group(0)
+        found = CLAIM_NUMBER.search(self.page.locator(".panel-confirm .number").inner_text())
+        assert found, "the confirmation page shows the claim's number"
+        return found.group(0)
 
     def file_claim(self, *, pick: str | None = "", code: str | None = None, errors: bool = False,
                    change_phone: bool = False) -> str:
@@ -222,8 +224,9 @@ class Journey:
         """The closed claim's status page; opens the decision letter and returns its response."""
         self.go(f"/claims/{number}/")
         self._seen("status-closed")
-        link = self.page.locator(f"a[href$='/claims/{number}/letter.pdf']")
-        return self.page.request.get(self.base + link.get_attribute("href"))
+        href = self.page.locator(f"a[href$='/claims/{number}/letter.pdf']").get_attribute("href")
+        assert href, "the closed claim's page links its decision letter"
+        return self.page.request.get(self.base + href)
 
     def outbox(self) -> None:
         self.go("/dev/outbox/")
@@ -286,7 +289,9 @@ class Journey:
             self._seen("claim-inspection-error")
             form = self._action(number, "inspection")
         if day is None:
-            day = date.fromisoformat(self.page.locator(f"{form} input[name=visit_on]").get_attribute("min"))
+            earliest = self.page.locator(f"{form} input[name=visit_on]").get_attribute("min")
+            assert earliest, "the visit date field states its earliest day"
+            day = date.fromisoformat(earliest)
             day += timedelta(days=1)
             while day.weekday() >= 5:
                 day += timedelta(days=1)

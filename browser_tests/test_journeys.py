@@ -48,7 +48,9 @@ def assert_error_page(page: Page, name: str) -> None:
     links = summary.locator("a[href^='#']")
     if name in ERRORS:
         assert links.count() >= len(ERRORS[name]), f"{name}: every field error links to its field"
-    for href in [links.nth(i).get_attribute("href") for i in range(links.count())]:
+    for i in range(links.count()):
+        href = links.nth(i).get_attribute("href")
+        assert href, f"{name}: an error link has its target"
         expect(page.locator(href)).to_have_count(1)
 
 
@@ -163,8 +165,8 @@ def test_operator_inspector_and_commission_bring_the_claim_to_a_decision(journey
 def test_citizen_answers_an_information_request_on_the_status_page(journey, registered_claim, operator):
     from claims.services import claim_request_info, claim_take
 
-    claim = claim_take(claim=registered_claim, by=operator)
-    claim_request_info(claim=claim, by=operator, question="Sayğacın plombunun şəklini də göndərin.")
+    claim = claim_take(claim=registered_claim, actor=operator)
+    claim_request_info(claim=claim, actor=operator, question="Sayğacın plombunun şəklini də göndərin.")
     page = journey.page
     check, seen_errors = error_checker(journey)
     journey.seen = check

@@ -58,5 +58,18 @@ def compute_due_on(*, registered_on: date, working_days: int, pauses: Iterable[t
     cal = calendar or WorkingCalendar()
     paused = 0
     for start, end in pauses:
-        paused += cal.working_days_between(start, end or today or date.today())
+        if end is None and today is None:
+            raise ValueError("an open pause needs today")
+        paused += cal.working_days_between(start, end or today)  # type: ignore[arg-type]
     return cal.add_working_days(registered_on, working_days + paused)
+
+
+def effective_due_on(*, due_on: date, paused_on: date | None, today: date,
+                     calendar: WorkingCalendar | None = None) -> date:
+    """The due date as of ``today``: ``due_on`` (which counts the pauses that have ended)
+    pushed back by the working days of the pause still open since ``paused_on`` (None: the
+    clock runs). A claim waiting for the citizen is therefore never overdue."""
+    if paused_on is None:
+        return due_on
+    cal = calendar or WorkingCalendar()
+    return cal.add_working_days(due_on, cal.working_days_between(paused_on, today))

@@ -36,14 +36,14 @@ def _reencode(data: bytes) -> tuple[bytes, str, str]:
             probe.verify()
         with Image.open(io.BytesIO(data)) as img:
             img.load()
-            img = ImageOps.exif_transpose(img)
-            img.info = {}  # drop EXIF, XMP, text chunks and ICC data
+            upright = ImageOps.exif_transpose(img)
+            upright.info = {}  # drop EXIF, XMP, text chunks and ICC data
             out = io.BytesIO()
             if fmt == "JPEG":
-                img.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
+                upright.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
                 return out.getvalue(), "image/jpeg", ".jpg"
             if fmt == "PNG":
-                img.save(out, format="PNG", optimize=True)
+                upright.save(out, format="PNG", optimize=True)
                 return out.getvalue(), "image/png", ".png"
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise PhotoRejected(_("Fayl oxunmadı. Sayğacın şəklini jpg, jpeg, png və ya pdf formatında yükləyin.")) from exc
@@ -75,3 +75,53 @@ def photo_store(upload: UploadedFile, *, folder: str = "drafts") -> StoredPhoto:
         clean, content_type, ext = _reencode(data)
     path = default_storage.save(f"{folder}/{uuid.uuid4().hex}{ext}", ContentFile(clean))
     return StoredPhoto(path=path, content_type=content_type, original_name=upload.name or "")
+
+
+class PhotoDrafts:
+    """The one way a photo uploaded into a draft is stored, kept, replaced and deleted: the
+    citizen's claim being filled in or his answer to a question, the inspector's result.
+
+    ``put`` stores a new upload (validated and cleaned by ``photo_store``) and deletes the draft
+    photo it replaces; without a new file the kept one stays. Used as a context manager, every
+    photo stored during the block is deleted when it ends, whether the service it was given to
+    succeeded or refused: for a draft used at once (the service copies what it keeps). Photos
+    kept across requests (the portal's session, the inspector's signed token) are not deleted
+    here: the service that takes them deletes its drafts on commit, ``drafts_purge`` the
+    abandoned ones.
+    """
+
+    def __init__(self, *, folder: str = "drafts") -> None:
+        self.folder = folder
+        self.stored: list[StoredPhoto] = []
+
+    def store(self, upload: UploadedFile) -> StoredPhoto:
+        """Validate and store a new upload; PhotoRejected names what is wrong with it."""
+        photo = photo_store(upload, folder=self.folder)
+        self.stored.append(photo)
+        return photo
+
+    def put(self, upload: UploadedFile | None, *, kept: str = "", missing: str | None = None) -> StoredPhoto | None:
+        """The draft's photo after a submission: the new upload, stored, with the ``kept`` one
+        (a path) deleted; None when no file came and the kept one stays. PhotoRejected for a
+        rejected upload (the kept photo stays), or with the ``missing`` message when there is
+        neither a new nor a kept photo and one is required."""
+        if not upload:
+            if not kept and missing is not None:
+                raise PhotoRejected(missing)
+            return None
+        photo = self.store(upload)
+        if kept:
+            default_storage.delete(kept)
+        return photo
+
+    def delete(self) -> None:
+        """Delete every photo stored through this helper."""
+        for photo in self.stored:
+            default_storage.delete(photo.path)
+        self.stored.clear()
+
+    def __enter__(self) -> PhotoDrafts:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.delete()

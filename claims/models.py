@@ -1,11 +1,15 @@
 import uuid
+from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from billing.gateway import InvoiceInfo
 from identity.models import LoginMethod
 
+from .snapshots import Calculation
 from .transitions import OPEN_STATUSES, ClaimOutcome, ClaimStatus
 
 
@@ -43,6 +47,9 @@ class ClaimNumberSequence(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 class Claim(models.Model):
     number = models.CharField(_("müraciət nömrəsi"), max_length=20, unique=True)
@@ -71,7 +78,9 @@ class Claim(models.Model):
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="assigned_claims")
     registered_at = models.DateTimeField()
-    due_on = models.DateField()
+    due_on = models.DateField(help_text="The due date with the pauses that have ended (see effective_due_on)")
+    paused_on = models.DateField(null=True, blank=True,
+                                 help_text="The day the clock stopped to wait for the citizen (None: it runs)")
     closed_at = models.DateTimeField(null=True, blank=True)
     working_days = models.PositiveSmallIntegerField(default=15, help_text="15, or 30 when extended (art. 10.1)")
     extension_reason = models.TextField(blank=True)
@@ -103,6 +112,23 @@ class Claim(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def invoice(self) -> InvoiceInfo:
+        """The disputed invoice as it was when the claim was filed."""
+        return InvoiceInfo.from_json(self.invoice_snapshot)
+
+    @property
+    def effective_due_on(self) -> date:
+        """The due date as of today: while the claim waits for the citizen the clock is
+        stopped, so every working day of the open pause pushes it back (art. 10.1)."""
+        if self.paused_on is None or self.status != ClaimStatus.AWAITING_CITIZEN:
+            return self.due_on
+        from django.utils import timezone
+
+        from .deadlines import effective_due_on
+
+        return effective_due_on(due_on=self.due_on, paused_on=self.paused_on, today=timezone.localdate())
+
 
 class ClaimMeterEvidence(models.Model):
     """Per meter: the reading the citizen declares on the claim's day and the photo showing it."""
@@ -117,6 +143,9 @@ class ClaimMeterEvidence(models.Model):
 
     class Meta:
         ordering = ["meter_serial"]
+
+    def __str__(self) -> str:
+        return f"{self.meter_serial}: {self.declared_reading}"
 
 
 class ClaimEvent(models.Model):
@@ -133,6 +162,9 @@ class ClaimEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["claim", "at"])]
 
+    def __str__(self) -> str:
+        return self.kind
+
 
 class WorkingDayTransfer(models.Model):
     """A Cabinet decree moving a day off or a working day (entered by staff every year)."""
@@ -143,6 +175,9 @@ class WorkingDayTransfer(models.Model):
 
     class Meta:
         ordering = ["day"]
+
+    def __str__(self) -> str:
+        return str(self.day)
 
 
 class InfoRequest(models.Model):
@@ -160,6 +195,9 @@ class InfoRequest(models.Model):
 
     class Meta:
         ordering = ["asked_at", "id"]
+
+    def __str__(self) -> str:
+        return self.question[:60]
 
 
 class ProposalStatus(models.TextChoices):
@@ -187,6 +225,13 @@ class CorrectionProposal(models.Model):
     class Meta:
         ordering = ["-proposed_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.old_amount} → {self.new_amount}"
+
     @property
-    def difference(self):
+    def difference(self) -> Decimal:
         return self.new_amount - self.old_amount
+
+    @property
+    def calc(self) -> Calculation:
+        return Calculation.from_json(self.calculation)

@@ -1,10 +1,11 @@
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from identity.models import User
+from identity import roles
+from identity.models import Role, User
 
 from .models import Claim, ClaimEvent, ReasonTemplate
-from .transitions import OPEN_STATUSES
+from .transitions import OPEN_STATUSES, ClaimStatus
 
 
 def reasons_active() -> QuerySet[ReasonTemplate]:
@@ -31,3 +32,31 @@ def claim_get_for_citizen(*, citizen: User, number: str) -> Claim:
 
 def claim_open_for_invoice(*, invoice_number: str) -> Claim | None:
     return Claim.objects.filter(invoice_number=invoice_number, status__in=OPEN_STATUSES).first()
+
+
+def claims_visible_to_staff(*, user: User) -> QuerySet[Claim]:
+    """Administrators see every claim; operators and managers their branches'; an inspector
+    the claims he inspects; the commission what has been sent to it. Seeing is not acting:
+    the workflow's parties decide who may make each move."""
+    held = roles.roles_of(user)
+    qs = Claim.objects.all()
+    if not held:
+        return qs.none()
+    if Role.ADMINISTRATOR in held:
+        return qs
+    cond = Q(pk__in=[])
+    if held & {Role.OPERATOR, Role.BRANCH_MANAGER}:
+        cond |= Q(branch_id__in=roles.branch_ids(user, (Role.OPERATOR, Role.BRANCH_MANAGER)))
+    if Role.INSPECTOR in held:
+        cond |= Q(inspections__inspector=user)
+    if held & set(roles.COMMISSION_ROLES):
+        cond |= Q(status=ClaimStatus.AT_COMMISSION) | Q(agenda_items__isnull=False)
+    return qs.filter(cond).distinct()
+
+
+def claim_get_for_staff(*, user: User, number: str) -> Claim:
+    """A claim the staff member may see, by number; any other (or none) is a 404."""
+    claim = claims_visible_to_staff(user=user).filter(number=number).first()
+    if claim is None:
+        raise Http404
+    return claim

@@ -1,4 +1,5 @@
-"""The claim life cycle (DESIGN.md §4), declared once as data, with its one checker."""
+"""The claim's statuses and outcomes (DESIGN.md §4). The moves between them are declared in
+``claims.workflow``."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -20,35 +21,5 @@ class ClaimOutcome(models.TextChoices):
     REFUSED = "refused", _("İmtina edilib")
 
 
-S = ClaimStatus
-
-# Allowed moves: from -> the statuses it may go to. Withdrawal is open from every state
-# before closed.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.REGISTERED: frozenset({S.FORWARDED, S.WITHDRAWN}),
-    S.FORWARDED: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
-    S.IN_REVIEW: frozenset({S.INSPECTION, S.AWAITING_CITIZEN, S.AT_COMMISSION, S.CLOSED, S.WITHDRAWN}),
-    S.INSPECTION: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
-    S.AWAITING_CITIZEN: frozenset({S.IN_REVIEW, S.WITHDRAWN}),
-    S.AT_COMMISSION: frozenset({S.CLOSED, S.IN_REVIEW, S.WITHDRAWN}),
-    S.CLOSED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-}
-
-OPEN_STATUSES = frozenset(TRANSITIONS) - {S.CLOSED, S.WITHDRAWN}
-
-
-class IllegalTransition(Exception):
-    def __init__(self, current: str, target: str):
-        self.current, self.target = current, target
-        super().__init__(f"a claim in status '{current}' cannot move to '{target}'")
-
-
-def allowed(current: str, target: str) -> bool:
-    return target in TRANSITIONS.get(current, frozenset())
-
-
-def require(claim, *, to: str) -> None:
-    """Refuse an illegal move before anything is written."""
-    if not allowed(claim.status, to):
-        raise IllegalTransition(claim.status, to)
+FINAL_STATUSES = frozenset({ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN})
+OPEN_STATUSES = frozenset(ClaimStatus.values) - FINAL_STATUSES

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +41,7 @@ class MeetingOpenForm(forms.Form):
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = members
+        cast(MemberChoiceField, self.fields["members"]).queryset = members
 
 
 class AgendaAddForm(forms.Form):
@@ -53,7 +55,7 @@ class AgendaAddForm(forms.Form):
 
     def __init__(self, *args, meetings, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["meeting"].choices = meetings
+        cast(forms.TypedChoiceField, self.fields["meeting"]).choices = meetings
 
 
 class ApproveForm(forms.Form):
@@ -78,4 +80,11 @@ class RefuseForm(forms.Form):
         label=_("İmtinanın səbəbi"), widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Səbəb vətəndaşa göndəriləcək məktubda və mesajlarda yazılacaq."),
         error_messages={"required": _("İmtinanın səbəbini yazın: onu vətəndaş oxuyacaq.")},
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Operatora qaytarılma səbəbi"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+        error_messages={"required": _("Müraciətin operatora qaytarılma səbəbini yazın.")},
     )

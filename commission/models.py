@@ -45,3 +45,6 @@ class AgendaItem(models.Model):
         ordering = ["meeting", "id"]
         constraints = [models.UniqueConstraint(fields=["meeting", "claim"], name="agenda_claim_once_per_meeting")]
         indexes = [models.Index(fields=["claim", "decision"])]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id} on meeting {self.meeting_id}: {self.decision or 'undecided'}"

@@ -4,8 +4,11 @@ claims or items."""
 
 from __future__ import annotations
 
+from typing import Literal, TypedDict
+
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
+from django_stubs_ext import WithAnnotations
 
 from claims.models import Claim, CorrectionProposal, ProposalStatus
 from claims.transitions import ClaimStatus
@@ -16,7 +19,11 @@ from .models import AgendaItem, Meeting
 COMMISSION_ROLES = (Role.COMMISSION_MEMBER, Role.COMMISSION_SECRETARY)
 
 
-def _pending_proposals() -> Prefetch:
+class PendingProposals(TypedDict):
+    pending_proposals: list[CorrectionProposal]
+
+
+def _pending_proposals() -> Prefetch[Literal["proposals"], QuerySet[CorrectionProposal], Literal["pending_proposals"]]:
     return Prefetch(
         "proposals",
         queryset=CorrectionProposal.objects.filter(status=ProposalStatus.PENDING)
@@ -25,7 +32,7 @@ def _pending_proposals() -> Prefetch:
     )
 
 
-def claims_awaiting_agenda() -> QuerySet[Claim]:
+def claims_awaiting_agenda() -> QuerySet[WithAnnotations[Claim, PendingProposals]]:
     """Claims at the commission whose pending proposal is on no undecided agenda item, oldest
     deadline first; each has ``pending_proposals`` (the current one first)."""
     on_agenda = AgendaItem.objects.filter(claim=OuterRef("pk"), decision="", proposal__status=ProposalStatus.PENDING)

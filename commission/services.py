@@ -2,8 +2,9 @@
 debt corrections that operators send to the commission.
 
 Each service runs in one transaction with its audit entry (and, for a claim, its timeline
-entry); a refused request raises ``CommissionError`` (a ``ClaimError``, so callers that catch
-claim errors catch these too) and changes nothing.
+entry); a refused request raises ``ServiceError`` (``field`` names the form field the message
+belongs next to) and changes nothing. The moves a claim makes here (agenda, return, approve,
+refuse) and who may make them are declared in ``claims.workflow``.
 """
 
 from __future__ import annotations
@@ -20,48 +21,39 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from billing.gateway import BillingError, get_gateway
+from claims import workflow
 from claims.models import Claim, CorrectionProposal, ProposalStatus
-from claims.services import ClaimError, _change, _lock, claim_close
-from claims.transitions import ClaimOutcome, ClaimStatus
+from claims.services import claim_decide, claim_return_from_commission
+from claims.transitions import ClaimStatus
+from core.errors import NotAllowed, ServiceError
+from identity import roles
 from identity.models import Role, StaffAssignment, User
 
 from .letters import decision_letter_pdf
 from .models import AgendaItem, DecisionKind, Meeting
 
-COMMISSION_ROLES = (Role.COMMISSION_MEMBER, Role.COMMISSION_SECRETARY)
+COMMISSION_ROLES = roles.COMMISSION_ROLES
 CENT = Decimal("0.01")
-
-
-class CommissionError(ClaimError):
-    """A request the commission cannot take; the message is for the user. ``field`` names the
-    form field the message belongs next to (None: the form as a whole)."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+CommissionError = ServiceError
 
 
 def _amount(value: Decimal) -> str:
     return formats.number_format(value, 2, use_l10n=True)
 
 
-def _holds(user: User, *roles: str) -> bool:
-    return user.is_active and StaffAssignment.objects.filter(user=user, role__in=roles).exists()
-
-
-def _require_secretary(by: User) -> None:
-    if not _holds(by, Role.COMMISSION_SECRETARY):
-        raise CommissionError(_("Bunu yalnız komissiyanın katibi edə bilər."))
+def _require_secretary(actor: User) -> None:
+    if not roles.has_role(actor, Role.COMMISSION_SECRETARY):
+        raise NotAllowed(_("Bunu yalnız komissiyanın katibi edə bilər."))
 
 
 # --- Meetings ---------------------------------------------------------------------------------
 
 @transaction.atomic
-def meeting_open(*, by: User, held_on: date, protocol_number: str, members: Iterable[User]) -> Meeting:
+def meeting_open(*, actor: User, held_on: date, protocol_number: str, members: Iterable[User]) -> Meeting:
     """The secretary opens a meeting: its date, its protocol number (unique) and the members
     present, each of whom must hold the commission member or secretary role. Only members
     present may decide on its agenda."""
-    _require_secretary(by)
+    _require_secretary(actor)
     protocol_number = " ".join((protocol_number or "").split())
     if not protocol_number:
         raise CommissionError(_("Protokolun nömrəsini yazın."), field="protocol_number")
@@ -87,11 +79,11 @@ def meeting_open(*, by: User, held_on: date, protocol_number: str, members: Iter
         raise duplicate
     try:
         with transaction.atomic():
-            meeting = Meeting.objects.create(held_on=held_on, protocol_number=protocol_number, secretary=by)
+            meeting = Meeting.objects.create(held_on=held_on, protocol_number=protocol_number, secretary=actor)
     except IntegrityError:  # opened concurrently under the same number
         raise duplicate from None
     meeting.members.set(present)
-    audit_record(actor=by, action="commission_meeting_opened", object_type="commission.meeting",
+    audit_record(actor=actor, action="commission_meeting_opened", object_type="commission.meeting",
                  object_id=str(meeting.pk), after={
                      "protocol": protocol_number, "held_on": held_on.isoformat(),
                      "members": sorted(m.pk for m in present),
@@ -100,10 +92,10 @@ def meeting_open(*, by: User, held_on: date, protocol_number: str, members: Iter
 
 
 @transaction.atomic
-def meeting_close(*, meeting: Meeting, by: User) -> Meeting:
+def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
     """The secretary closes a meeting once every item on its agenda is decided (or taken off
     it); a closed meeting takes no more items or decisions."""
-    _require_secretary(by)
+    _require_secretary(actor)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.closed:
         return meeting
@@ -112,7 +104,7 @@ def meeting_close(*, meeting: Meeting, by: User) -> Meeting:
                                 "gündəlikdən çıxarın."))
     meeting.closed = True
     meeting.save(update_fields=["closed"])
-    audit_record(actor=by, action="commission_meeting_closed", object_type="commission.meeting",
+    audit_record(actor=actor, action="commission_meeting_closed", object_type="commission.meeting",
                  object_id=str(meeting.pk), after={"protocol": meeting.protocol_number})
     return meeting
 
@@ -124,13 +116,13 @@ def _pending_proposal(claim: Claim) -> CorrectionProposal | None:
 
 
 @transaction.atomic
-def agenda_add(*, meeting: Meeting, by: User, claim: Claim) -> AgendaItem:
+def agenda_add(*, meeting: Meeting, actor: User, claim: Claim) -> AgendaItem:
     """The secretary puts a claim sent to the commission on an open meeting's agenda, with its
     pending correction proposal. A claim is on at most one undecided item; an undecided item
     left from an earlier proposal (the claim went back to its operator and was sent again) is
     replaced."""
-    _require_secretary(by)
-    claim = _lock(claim)
+    _require_secretary(actor)
+    claim = workflow.lock(claim)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.closed:
         raise CommissionError(_("İclas bağlanıb; gündəliyə məsələ əlavə etmək olmaz."), field="meeting")
@@ -143,25 +135,26 @@ def agenda_add(*, meeting: Meeting, by: User, claim: Claim) -> AgendaItem:
             _("Müraciət artıq %(protocol)s nömrəli protokolun gündəliyindədir.")
             % {"protocol": current.meeting.protocol_number}, field="meeting")
     for stale in AgendaItem.objects.filter(claim=claim, decision="").select_related("meeting"):
-        audit_record(actor=by, action="commission_agenda_replaced", claim=claim, object_type="commission.agendaitem",
+        audit_record(actor=actor, action="commission_agenda_replaced", claim=claim, object_type="commission.agendaitem",
                      object_id=str(stale.pk), before={"meeting": stale.meeting.protocol_number,
                                                       "proposal": stale.proposal_id})
         stale.delete()
+    workflow.check(workflow.AGENDA_ADD, claim=claim, actor=actor)
     item = AgendaItem.objects.create(meeting=meeting, claim=claim, proposal=proposal)
-    _change(claim, to=None, by=by, kind="commission_agenda", public=False,
-            note=_("%(date)s tarixli iclasın gündəliyinə salındı (protokol № %(protocol)s).")
-            % {"date": meeting.held_on.strftime("%d.%m.%Y"), "protocol": meeting.protocol_number},
-            audit_extra={"meeting": meeting.pk, "item": item.pk, "proposal": proposal.pk})
+    workflow.perform(workflow.AGENDA_ADD, claim=claim, actor=actor,
+                     note=_("%(date)s tarixli iclasın gündəliyinə salındı (protokol № %(protocol)s).")
+                     % {"date": meeting.held_on.strftime("%d.%m.%Y"), "protocol": meeting.protocol_number},
+                     audit={"meeting": meeting.pk, "item": item.pk, "proposal": proposal.pk})
     return item
 
 
 @transaction.atomic
-def agenda_remove(*, item: AgendaItem, by: User) -> None:
+def agenda_remove(*, item: AgendaItem, actor: User) -> None:
     """The secretary takes an undecided item off the agenda (put there by mistake, or its
     claim has gone back to the operator). The claim, if still at the commission, returns to
     the list of claims awaiting a meeting."""
-    _require_secretary(by)
-    claim = _lock(item.claim)
+    _require_secretary(actor)
+    claim = workflow.lock(item.claim)
     item = AgendaItem.objects.select_for_update(of=("self",)).select_related("meeting").get(pk=item.pk)
     if item.decision:
         raise CommissionError(_("Bu məsələ üzrə qərar artıq qəbul edilib."))
@@ -169,31 +162,59 @@ def agenda_remove(*, item: AgendaItem, by: User) -> None:
         raise CommissionError(_("İclas bağlanıb."))
     protocol, pk = item.meeting.protocol_number, item.pk
     item.delete()
-    _change(claim, to=None, by=by, kind="commission_agenda_removed", public=False,
-            note=_("Protokol № %(protocol)s iclasının gündəliyindən çıxarıldı.") % {"protocol": protocol},
-            audit_extra={"item": pk})
+    if claim.status not in workflow.AGENDA_REMOVE.sources:
+        # The claim has left the commission (returned, withdrawn): the stale item just goes.
+        audit_record(actor=actor, action="commission_agenda_removed", claim=claim,
+                     object_type="commission.agendaitem", object_id=str(pk), before={"meeting": protocol})
+        return
+    workflow.perform(workflow.AGENDA_REMOVE, claim=claim, actor=actor,
+                     note=_("Protokol № %(protocol)s iclasının gündəliyindən çıxarıldı.") % {"protocol": protocol},
+                     audit={"item": pk})
+
+
+@transaction.atomic
+def commission_return(*, claim: Claim, actor: User, reason: str) -> Claim:
+    """The secretary returns a claim to its operator without a decision, with the reason (the
+    correction needs another look: a new inspection, a different reading). Its undecided
+    agenda items are taken off and its pending proposal withdrawn; the claim is in review."""
+    _require_secretary(actor)
+    claim = workflow.lock(claim)
+    workflow.check(workflow.RETURN_FROM_COMMISSION, claim=claim, actor=actor)
+    for stale in AgendaItem.objects.select_for_update(of=("self",)).filter(claim=claim, decision="") \
+            .select_related("meeting"):
+        if stale.meeting.closed:
+            continue
+        audit_record(actor=actor, action="commission_agenda_removed", claim=claim,
+                     object_type="commission.agendaitem", object_id=str(stale.pk),
+                     before={"meeting": stale.meeting.protocol_number})
+        stale.delete()
+    return claim_return_from_commission(claim=claim, actor=actor, reason=reason)
 
 
 # --- Decisions --------------------------------------------------------------------------------
 
-def _prepare_decision(item: AgendaItem, by: User) -> tuple[AgendaItem, Claim, CorrectionProposal, Meeting]:
+def _prepare_decision(item: AgendaItem, actor: User | None) -> tuple[AgendaItem, Claim, CorrectionProposal, Meeting]:
     """Lock the claim, then the item (the order every commission service takes), and check
-    that ``by`` may decide on it now."""
-    claim = _lock(Claim(pk=item.claim_id))
-    item = (AgendaItem.objects.select_for_update(of=("self",))
-            .select_related("meeting", "meeting__secretary", "proposal").get(pk=item.pk))
+    that ``actor`` may decide on it now."""
+    claim = workflow.lock(Claim(pk=item.claim_id))
+    found = (AgendaItem.objects.select_for_update(of=("self",))
+             .select_related("meeting", "meeting__secretary", "proposal").filter(pk=item.pk).first())
+    if found is None:  # taken off the agenda meanwhile (the claim went back to its operator)
+        raise CommissionError(_("Bu təklif artıq qüvvədə deyil: müraciət komissiyadan geri qaytarılıb və ya "
+                                "bağlanıb. Məsələni gündəlikdən çıxarın."), code="invalid_state")
+    item = found
     meeting, proposal = item.meeting, item.proposal
     if item.decision:
         raise CommissionError(_("Bu məsələ üzrə qərar artıq qəbul edilib."))
     if meeting.closed:
         raise CommissionError(_("İclas bağlanıb."))
-    if not meeting.members.filter(pk=by.pk).exists() or not _holds(by, *COMMISSION_ROLES):
-        raise CommissionError(_("Qərarı yalnız bu iclasda iştirak edən komissiya üzvləri qəbul edə bilər."))
-    if proposal.proposed_by_id == by.pk:
-        # Four-eyes rule: whoever proposed a correction never decides on it, whatever roles
-        # he also holds.
-        raise CommissionError(_("Düzəlişi təklif etmiş şəxs onun barədə qərar qəbul edə bilməz "
-                                "(“dörd göz” qaydası)."))
+    if actor is not None and proposal.proposed_by_id == actor.pk:
+        # Four-eyes rule (workflow.DECIDING_MEMBER): whoever proposed a correction never
+        # decides on it, whatever roles he also holds. Said in so many words.
+        raise NotAllowed(_("Düzəlişi təklif etmiş şəxs onun barədə qərar qəbul edə bilməz "
+                           "(“dörd göz” qaydası)."), code="four_eyes")
+    if not workflow.APPROVE.may(actor, claim, workflow.Context(item=item)):
+        raise NotAllowed(_("Qərarı yalnız bu iclasda iştirak edən komissiya üzvləri qəbul edə bilər."))
     if claim.status != ClaimStatus.AT_COMMISSION or proposal.status != ProposalStatus.PENDING:
         raise CommissionError(_("Bu təklif artıq qüvvədə deyil: müraciət komissiyadan geri qaytarılıb və ya "
                                 "bağlanıb. Məsələni gündəlikdən çıxarın."))
@@ -222,15 +243,15 @@ def adjustment_reference(item: AgendaItem) -> str:
     return f"claim:{item.claim.number}:item:{item.pk}"
 
 
-def decision_approve(*, item: AgendaItem, by: User, amount: Decimal | None = None, note: str = "") -> AgendaItem:
+def decision_approve(*, item: AgendaItem, actor: User, amount: Decimal | None = None, note: str = "") -> AgendaItem:
     """A member present at the meeting approves the correction: the adjustment is posted to
     billing, the proposal is approved, the decision letter is stored, and the claim is closed
     as corrected (the citizen gets the e-mail and SMS with the amount and the new balance).
 
     ``amount`` is the change of the debt (negative lowers it); it defaults to the proposal's
     difference, and an amount other than that needs a ``note`` saying why. Refused with
-    ``CommissionError`` (nothing changes) when ``by`` is not a member present at the meeting,
-    when ``by`` proposed the correction (four-eyes rule), when the item is decided or stale.
+    ``CommissionError`` (nothing changes) when ``actor`` is not a member present at the meeting,
+    when ``actor`` proposed the correction (four-eyes rule), when the item is decided or stale.
 
     Ordering, so that nothing is lost and nothing is posted twice:
 
@@ -258,7 +279,7 @@ def decision_approve(*, item: AgendaItem, by: User, amount: Decimal | None = Non
     stored: list[str] = []
     try:
         with transaction.atomic():
-            prepared, claim, proposal, meeting = _prepare_decision(item, by)
+            prepared, claim, proposal, meeting = _prepare_decision(item, actor)
             proposed = proposal.difference
             try:
                 value = proposed if amount is None else Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -293,20 +314,19 @@ def decision_approve(*, item: AgendaItem, by: User, amount: Decimal | None = Non
             prepared.decision = DecisionKind.APPROVED
             prepared.amount = value
             prepared.note = note
-            prepared.decided_by = by
+            prepared.decided_by = actor
             prepared.decided_at = timezone.now()
             prepared.adjustment_reference = reference
             prepared.save()
-            proposal.status = ProposalStatus.APPROVED
-            proposal.save(update_fields=["status"])
-            audit_record(actor=by, action="commission_decision_approved", claim=claim,
+            audit_record(actor=actor, action="commission_decision_approved", claim=claim,
                          object_type="commission.agendaitem", object_id=str(prepared.pk),
                          before={"decision": "", "proposal": proposal.pk, "proposed": str(proposed)},
                          after={"decision": prepared.decision, "amount": str(value), "note": note,
                                 "reference": reference, "posted_now": posted.created,
                                 "new_balance": str(new_balance), "protocol": meeting.protocol_number})
-            prepared.claim = claim_close(claim=claim, by=by, outcome=ClaimOutcome.CORRECTED, amount=value,
-                                         extra={"new_balance": new_balance, "protocol": meeting.protocol_number})
+            prepared.claim = claim_decide(claim=claim, actor=actor, context=workflow.Context(item=prepared),
+                                          approved=True, amount=value, reason="",
+                                          extra={"new_balance": new_balance, "protocol": meeting.protocol_number})
             _store_letter(prepared, decision_letter_pdf(item=prepared, new_balance=new_balance), stored)
     except BaseException:
         _drop_letters(stored)
@@ -314,7 +334,7 @@ def decision_approve(*, item: AgendaItem, by: User, amount: Decimal | None = Non
     return prepared
 
 
-def decision_refuse(*, item: AgendaItem, by: User, reason: str) -> AgendaItem:
+def decision_refuse(*, item: AgendaItem, actor: User, reason: str) -> AgendaItem:
     """A member present at the meeting refuses the correction, with a reason the citizen
     reads: the proposal is refused, the decision letter stored, and the claim closed as
     refused (the citizen gets the e-mail and SMS with the reason). The same membership and
@@ -323,24 +343,23 @@ def decision_refuse(*, item: AgendaItem, by: User, reason: str) -> AgendaItem:
     stored: list[str] = []
     try:
         with transaction.atomic():
-            prepared, claim, proposal, meeting = _prepare_decision(item, by)
+            prepared, claim, proposal, meeting = _prepare_decision(item, actor)
             if not reason:
                 raise CommissionError(_("İmtinanın səbəbini yazın: onu vətəndaş oxuyacaq."), field="reason")
             prepared.decision = DecisionKind.REFUSED
             prepared.amount = None
             prepared.note = reason
-            prepared.decided_by = by
+            prepared.decided_by = actor
             prepared.decided_at = timezone.now()
             prepared.save()
-            proposal.status = ProposalStatus.REFUSED
-            proposal.save(update_fields=["status"])
-            audit_record(actor=by, action="commission_decision_refused", claim=claim,
+            audit_record(actor=actor, action="commission_decision_refused", claim=claim,
                          object_type="commission.agendaitem", object_id=str(prepared.pk),
                          before={"decision": "", "proposal": proposal.pk},
                          after={"decision": prepared.decision, "reason": reason,
                                 "protocol": meeting.protocol_number})
-            prepared.claim = claim_close(claim=claim, by=by, outcome=ClaimOutcome.REFUSED, reason=reason,
-                                         extra={"protocol": meeting.protocol_number})
+            prepared.claim = claim_decide(claim=claim, actor=actor, context=workflow.Context(item=prepared),
+                                          approved=False, amount=None, reason=reason,
+                                          extra={"protocol": meeting.protocol_number})
             _store_letter(prepared, decision_letter_pdf(item=prepared), stored)
     except BaseException:
         _drop_letters(stored)

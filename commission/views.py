@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,32 +19,31 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from backoffice.access import claim_get_for_staff, has_role
-from backoffice.decorators import staff_required
 from claims.models import ProposalStatus
-from claims.services import ClaimError
+from claims.selectors import claim_get_for_staff
 from claims.transitions import ClaimStatus
+from core.errors import ServiceError, form_add_error
+from identity.decorators import AuthenticatedRequest, staff_required
 from identity.models import Role
+from identity.roles import has_role
 
 from . import selectors, services
-from .forms import AgendaAddForm, ApproveForm, MeetingOpenForm, RefuseForm
+from .forms import AgendaAddForm, ApproveForm, MeetingOpenForm, RefuseForm, ReturnForm
 from .models import AgendaItem, Meeting
 
 COMMISSION = (Role.COMMISSION_MEMBER, Role.COMMISSION_SECRETARY)
 
 
-def _is_secretary(request: HttpRequest) -> bool:
+def _is_secretary(request: AuthenticatedRequest) -> bool:
     return has_role(request.user, Role.COMMISSION_SECRETARY)
 
 
-def _secretary_only(request: HttpRequest) -> None:
+def _secretary_only(request: AuthenticatedRequest) -> None:
     if not _is_secretary(request):
         raise PermissionDenied
 
 
-def _add_error(form: Any, error: ClaimError) -> None:
-    field = getattr(error, "field", None)
-    form.add_error(field if field in form.fields else None, str(error))
+_add_error = form_add_error
 
 
 # --- Agenda -----------------------------------------------------------------------------------
@@ -54,8 +53,9 @@ def _meeting_choices(meetings: list[Meeting]) -> list[tuple[Any, str]]:
     return [("", _("— iclası seçin —"))] + [(m.pk, f"№ {m.protocol_number}") for m in meetings]
 
 
-def _agenda_page(request: HttpRequest, *, open_form: MeetingOpenForm | None = None,
-                 failed_add: AgendaAddForm | None = None, status: int = 200) -> HttpResponse:
+def _agenda_page(request: AuthenticatedRequest, *, open_form: MeetingOpenForm | None = None,
+                 failed_add: AgendaAddForm | None = None, failed_return: ReturnForm | None = None,
+                 status: int = 200) -> HttpResponse:
     secretary = _is_secretary(request)
     meetings = list(selectors.meetings_open())
     choices = _meeting_choices(meetings)
@@ -64,11 +64,14 @@ def _agenda_page(request: HttpRequest, *, open_form: MeetingOpenForm | None = No
         prefix = f"add-{claim.pk}"
         form = failed_add if failed_add is not None and failed_add.prefix == prefix else AgendaAddForm(
             meetings=choices, prefix=prefix, initial={"meeting": meetings[0].pk} if len(meetings) == 1 else {})
-        rows.append({"claim": claim, "proposal": claim.pending_proposals[0], "form": form})
+        back = f"back-{claim.pk}"
+        back_form = (failed_return if failed_return is not None and failed_return.prefix == back
+                     else ReturnForm(prefix=back, auto_id=f"id_{back}_%s"))
+        rows.append({"claim": claim, "proposal": claim.pending_proposals[0], "form": form, "return_form": back_form})
     if secretary and open_form is None:
         open_form = MeetingOpenForm(members=selectors.commission_staff(),
                                     initial={"held_on": timezone.localdate(), "members": [request.user.pk]})
-    errors = next((f for f in (open_form, failed_add) if f is not None and f.errors), None)
+    errors = next((f for f in (open_form, failed_add, failed_return) if f is not None and f.errors), None)
     return render(request, "commission/agenda.html", {
         "rows": rows, "meetings": meetings, "open_form": open_form, "secretary": secretary, "form": errors,
         "recent": selectors.meetings_recent(),
@@ -76,19 +79,19 @@ def _agenda_page(request: HttpRequest, *, open_form: MeetingOpenForm | None = No
 
 
 @staff_required(*COMMISSION)
-def agenda(request: HttpRequest) -> HttpResponse:
+def agenda(request: AuthenticatedRequest) -> HttpResponse:
     return _agenda_page(request)
 
 
 @staff_required(*COMMISSION)
 @require_POST
-def meeting_open(request: HttpRequest) -> HttpResponse:
+def meeting_open(request: AuthenticatedRequest) -> HttpResponse:
     _secretary_only(request)
     form = MeetingOpenForm(request.POST, members=selectors.commission_staff())
     if form.is_valid():
         try:
-            meeting = services.meeting_open(by=request.user, **form.cleaned_data)
-        except ClaimError as e:
+            meeting = services.meeting_open(actor=request.user, **form.cleaned_data)
+        except ServiceError as e:
             _add_error(form, e)
         else:
             messages.success(request, _("%(date)s tarixli iclas açıldı (protokol № %(protocol)s). İndi müraciətləri "
@@ -100,7 +103,7 @@ def meeting_open(request: HttpRequest) -> HttpResponse:
 
 @staff_required(*COMMISSION)
 @require_POST
-def agenda_add(request: HttpRequest, number: str) -> HttpResponse:
+def agenda_add(request: AuthenticatedRequest, number: str) -> HttpResponse:
     _secretary_only(request)
     claim = claim_get_for_staff(user=request.user, number=number)
     form = AgendaAddForm(request.POST, meetings=_meeting_choices(list(selectors.meetings_open())),
@@ -108,8 +111,8 @@ def agenda_add(request: HttpRequest, number: str) -> HttpResponse:
     if form.is_valid():
         try:
             item = services.agenda_add(meeting=selectors.meeting_open_get(pk=form.cleaned_data["meeting"]),
-                                       by=request.user, claim=claim)
-        except ClaimError as e:
+                                       actor=request.user, claim=claim)
+        except ServiceError as e:
             _add_error(form, e)
         else:
             messages.success(request, _("%(number)s nömrəli müraciət protokol № %(protocol)s iclasının gündəliyinə "
@@ -117,6 +120,25 @@ def agenda_add(request: HttpRequest, number: str) -> HttpResponse:
                                                        "protocol": item.meeting.protocol_number})
             return redirect("commission:agenda")
     return _agenda_page(request, failed_add=form, status=400)
+
+
+@staff_required(*COMMISSION)
+@require_POST
+def commission_return(request: AuthenticatedRequest, number: str) -> HttpResponse:
+    """The secretary returns a claim to its operator without a decision, with the reason."""
+    claim = claim_get_for_staff(user=request.user, number=number)
+    form = ReturnForm(request.POST, prefix=f"back-{claim.pk}", auto_id=f"id_back-{claim.pk}_%s")
+    if form.is_valid():
+        try:
+            services.commission_return(claim=claim, actor=request.user, reason=form.cleaned_data["reason"])
+        except ServiceError as e:
+            if e.forbidden:
+                raise PermissionDenied(e.message) from e
+            _add_error(form, e)
+        else:
+            messages.success(request, _("%(number)s nömrəli müraciət operatora qaytarıldı.") % {"number": claim.number})
+            return redirect("commission:agenda")
+    return _agenda_page(request, failed_return=form, status=400)
 
 
 # --- Meeting ----------------------------------------------------------------------------------
@@ -151,7 +173,7 @@ def _item_view(item: AgendaItem) -> ItemView:
         "corrected": proposal.readings.get(line["meter_serial"], line["current_reading"]),
     } for line in snap.get("lines", [])]
     old, new = proposal.old_amount, proposal.new_amount
-    calculation = [
+    calculation: list[dict[str, Any]] = [
         {"label": _("Sərfiyyat, m³"), "old": snap.get("consumption"), "new": proposal.consumption, "money": False},
         {"label": _("Su"), "old": Decimal(snap["water_amount"]) if "water_amount" in snap else None,
          "new": Decimal(calc["water_amount"]) if "water_amount" in calc else None, "money": True},
@@ -173,7 +195,8 @@ def _item_view(item: AgendaItem) -> ItemView:
                     actionable=actionable)
 
 
-def _meeting_page(request: HttpRequest, meeting: Meeting, *, failed: Any = None, status: int = 200) -> HttpResponse:
+def _meeting_page(request: AuthenticatedRequest, meeting: Meeting, *, failed: Any = None,
+                  status: int = 200) -> HttpResponse:
     views = []
     for item in meeting.items.all():
         view = _item_view(item)
@@ -196,11 +219,11 @@ def _meeting_page(request: HttpRequest, meeting: Meeting, *, failed: Any = None,
 
 
 @staff_required(*COMMISSION)
-def meeting(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _meeting_page(request, selectors.meeting_get(pk=pk))
 
 
-def _item_for(request: HttpRequest, pk: int) -> AgendaItem:
+def _item_for(request: AuthenticatedRequest, pk: int) -> AgendaItem:
     item = selectors.item_get(pk=pk)
     claim_get_for_staff(user=request.user, number=item.claim.number)  # 404 for what the user may not see
     return item
@@ -212,14 +235,14 @@ def _back_to(item: AgendaItem) -> HttpResponse:
 
 @staff_required(*COMMISSION)
 @require_POST
-def decision_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = _item_for(request, pk)
     form = ApproveForm(request.POST, prefix=f"item-{pk}-approve")
     if form.is_valid():
         try:
-            services.decision_approve(item=item, by=request.user, amount=form.cleaned_data["amount"],
+            services.decision_approve(item=item, actor=request.user, amount=form.cleaned_data["amount"],
                                       note=form.cleaned_data["note"])
-        except ClaimError as e:
+        except ServiceError as e:
             _add_error(form, e)
         else:
             messages.success(request, _("Düzəliş təsdiq edildi, billinqə göndərildi; müraciət %(number)s bağlandı.")
@@ -230,13 +253,13 @@ def decision_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(*COMMISSION)
 @require_POST
-def decision_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+def decision_refuse(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     item = _item_for(request, pk)
     form = RefuseForm(request.POST, prefix=f"item-{pk}-refuse")
     if form.is_valid():
         try:
-            services.decision_refuse(item=item, by=request.user, reason=form.cleaned_data["reason"])
-        except ClaimError as e:
+            services.decision_refuse(item=item, actor=request.user, reason=form.cleaned_data["reason"])
+        except ServiceError as e:
             _add_error(form, e)
         else:
             messages.success(request, _("Düzəlişdən imtina edildi; müraciət %(number)s bağlandı.")
@@ -247,12 +270,12 @@ def decision_refuse(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(*COMMISSION)
 @require_POST
-def agenda_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def agenda_remove(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _secretary_only(request)
     item = _item_for(request, pk)
     try:
-        services.agenda_remove(item=item, by=request.user)
-    except ClaimError as e:
+        services.agenda_remove(item=item, actor=request.user)
+    except ServiceError as e:
         messages.error(request, str(e))
     else:
         messages.success(request, _("%(number)s nömrəli müraciət gündəlikdən çıxarıldı.")
@@ -262,12 +285,12 @@ def agenda_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required(*COMMISSION)
 @require_POST
-def meeting_close(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_close(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     _secretary_only(request)
     meeting = selectors.meeting_get(pk=pk)
     try:
-        services.meeting_close(meeting=meeting, by=request.user)
-    except ClaimError as e:
+        services.meeting_close(meeting=meeting, actor=request.user)
+    except ServiceError as e:
         messages.error(request, str(e))
         return redirect("commission:meeting", pk)
     messages.success(request, _("Protokol № %(protocol)s iclası bağlandı.") % {"protocol": meeting.protocol_number})
@@ -277,7 +300,7 @@ def meeting_close(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Letters ----------------------------------------------------------------------------------
 
 @staff_required()
-def letter(request: HttpRequest, pk: int) -> FileResponse:
+def letter(request: AuthenticatedRequest, pk: int) -> FileResponse:
     """The decision letter, to any staff member who can see the claim (the commission, the
     claim's branch, administrators); everyone else gets a 404."""
     item = _item_for(request, pk)

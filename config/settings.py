@@ -89,7 +89,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# Persistent connections (seconds; 0 closes after each request), checked before reuse.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 
 AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = [
@@ -125,19 +127,24 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Photos and letters: local files by default; AWS_STORAGE_BUCKET_NAME switches to S3-compatible
+# object storage (django-storages; see "Object storage" below for its AWS_* settings).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 STORAGES = {
-    "default": {"BACKEND": env.str("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": env.str("FILE_STORAGE_BACKEND", default="storages.backends.s3.S3Storage"
+                                   if AWS_STORAGE_BUCKET_NAME else "django.core.files.storage.FileSystemStorage")},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# "django.contrib.sessions.backends.cache" or "...cached_db" keeps sessions in the cache (Redis).
+SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 2)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SESSION_COOKIE_SECURE)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -190,6 +197,13 @@ FOREIGN_ACCOUNT_LOOKUPS_PER_HOUR = env.int("FOREIGN_ACCOUNT_LOOKUPS_PER_HOUR", d
 
 # Deadlines (Law "On citizens' appeals", art. 10.1): working days to answer.
 CLAIM_ANSWER_WORKING_DAYS = env.int("CLAIM_ANSWER_WORKING_DAYS", default=15)
+# Told of every move of a claim inside its transaction (claims.workflow.perform), in this
+# order: a lower app reaches the higher ones only through these.
+CLAIM_CHANGE_SUBSCRIBERS = [
+    "inspections.subscribers.on_claim_change",
+    "notifications.subscribers.on_claim_change",
+    "api.subscribers.on_claim_change",
+]
 
 # The organisation: name, logo and contacts may change; they are settings, not code.
 ORGANISATION = {
@@ -296,3 +310,84 @@ API_WEBHOOK_TIMEOUT_SECONDS = env.int("API_WEBHOOK_TIMEOUT_SECONDS", default=10)
 API_PROBLEM_TYPE_BASE = env.str("API_PROBLEM_TYPE_BASE",
                                 default=f"{ORGANISATION['portal_url'].rstrip('/')}/api/problems/")
 # --- end of the channel REST API block ----------------------------------------------------------
+
+# --- Operations: cache, object storage, security behind a proxy, logs, metrics (README "Configuration")
+# Cache (rate limits, the foreign-account budget, locks, SSO keys; sessions when SESSION_ENGINE
+# says so): CACHE_URL=redis://host:6379/0 shares it between every process. A per-process cache
+# (locmem, dummy) with DEBUG=false is a system-check error (core.E001): each process would keep
+# its own rate-limit counts.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Fail fast rather than hang a request when Redis is unreachable (seconds).
+    _redis_timeout = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", _redis_timeout)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", _redis_timeout)
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default=""))
+
+# Object storage (django-storages, S3-compatible), used when AWS_STORAGE_BUCKET_NAME is set. The
+# bucket is private: no ACL is set on objects (they inherit the bucket's private default) and any
+# URL is signed; the views hand files out themselves, after the access check.
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None  # e.g. MinIO, Ceph, Yandex
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None  # None: boto3's own chain (IAM role)
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+AWS_SESSION_TOKEN = env.str("AWS_SESSION_TOKEN", default="") or None
+AWS_LOCATION = env.str("AWS_LOCATION", default="")  # key prefix inside the bucket
+AWS_S3_ADDRESSING_STYLE = env.str("AWS_S3_ADDRESSING_STYLE", default="") or None  # "path" for most stand-ins
+AWS_S3_SIGNATURE_VERSION = env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4")
+AWS_S3_USE_SSL = env.bool("AWS_S3_USE_SSL", default=True)
+AWS_S3_VERIFY = env.bool("AWS_S3_VERIFY", default=True)
+AWS_S3_FILE_OVERWRITE = env.bool("AWS_S3_FILE_OVERWRITE", default=False)  # as on disk: never replace a file
+AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)
+AWS_DEFAULT_ACL = None  # never public: not configurable on purpose
+AWS_QUERYSTRING_AUTH = True
+
+# Behind a TLS-terminating proxy. SECURE_PROXY_SSL_HEADER is "HTTP_X_FORWARDED_PROTO,https".
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if len(_proxy_ssl_header) == 2 else None
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# The probes answer over plain HTTP too (a load balancer's health check need not follow a redirect).
+SECURE_REDIRECT_EXEMPT = env.list("SECURE_REDIRECT_EXEMPT", default=[r"^healthz$", r"^readyz$", r"^metrics$"])
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+# Request ids and metrics wrap every other middleware: they see every response, even an error.
+MIDDLEWARE.insert(0, "core.metrics.MetricsMiddleware")
+MIDDLEWARE.insert(0, "core.logging.RequestIdMiddleware")
+
+# Logs: JSON lines in production (LOG_FORMAT=json, the default unless DEBUG), with the request id,
+# the actor's role and the claim number; e-mail addresses, phone numbers and FINs are masked.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING["filters"] = {
+    "context": {"()": "core.logging.RequestContextFilter"},
+    "redact": {"()": "core.logging.RedactingFilter"},
+}
+LOGGING["formatters"] = {
+    "json": {"()": "core.logging.JsonFormatter"},
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+}
+LOGGING["handlers"] = {
+    "console": {
+        "class": "logging.StreamHandler",
+        "formatter": "json" if LOG_FORMAT == "json" else "text",
+        "filters": ["context", "redact"],
+    }
+}
+
+# Error tracking (Sentry), only when SENTRY_DSN is set; no personal data is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.logging import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# /metrics (Prometheus): allowed with "Authorization: Bearer <METRICS_TOKEN>" or from an address in
+# METRICS_ALLOWED_NETWORKS (CIDR list, REMOTE_ADDR as the server sees it); refused otherwise.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# --- end of operations --------------------------------------------------------------------------

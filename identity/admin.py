@@ -13,7 +13,7 @@ class AssignmentInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "first_name", "last_name", "fin", "is_active", "is_superuser"]
     search_fields = ["username", "first_name", "last_name", "fin"]
-    fieldsets = BaseUserAdmin.fieldsets + (("Citizen", {"fields": ("fin", "patronymic")}),)
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Citizen", {"fields": ("fin", "patronymic")}))
     inlines = [AssignmentInline]
 
 

@@ -1,19 +1,23 @@
 """System checks for the login configuration: a deployment that nobody can log in to should
 say so at start-up, not on the first citizen's visit."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 
 
 @register("identity")
-def check_identity_provider(app_configs, **kwargs):
+def check_identity_provider(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     path = getattr(settings, "IDENTITY_PROVIDER", "")
     try:
         cls = import_string(path)
     except ImportError as exc:
         return [Error(f"IDENTITY_PROVIDER {path!r} cannot be imported: {exc}", id="identity.E001")]
-    problems = []
+    problems: list[CheckMessage] = []
     name = f"{cls.__module__}.{cls.__qualname__}"
     if getattr(cls, "is_development", False) and not settings.DEV_LOGIN_ENABLED:
         problems.append(Warning(

@@ -1,4 +1,5 @@
 import re
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +24,7 @@ class DevLoginForm(forms.Form):
 
     def __init__(self, *args, demo_citizens=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["demo_fin"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["demo_fin"]).choices = [("", "—")] + [
             (u.fin, f"{u.fin} · {u.last_name} {u.first_name}") for u in demo_citizens
         ]
 
@@ -37,6 +38,7 @@ class DevLoginForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if not data.get("fin") and not data.get("demo_fin") and "fin" not in self.errors:
             self.add_error("fin", _("Demo vətəndaşı seçin və ya FİN daxil edin."))
         return data

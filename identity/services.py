@@ -41,4 +41,5 @@ def citizen_login(*, request: HttpRequest, fin: str, first_name: str = "", last_
 
 
 def session_login_method(request: HttpRequest) -> str:
-    return request.session.get(SESSION_LOGIN_METHOD, LoginMethod.ID_NUMBER)
+    method: str = request.session.get(SESSION_LOGIN_METHOD, LoginMethod.ID_NUMBER)
+    return method

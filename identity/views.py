@@ -17,7 +17,7 @@ from .services import citizen_login
 logger = logging.getLogger("identity.sso")
 
 SESSION_NEXT = "identity_login_next"
-SESSION_ID_TOKEN = "identity_id_token"
+SESSION_ID_TOKEN = "identity_id_token"  # noqa: S105 - a session key name, not a secret
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:

@@ -19,8 +19,8 @@ class ReadOnlyMixin:
 
 class InspectionReadingInline(ReadOnlyMixin, admin.TabularInline):
     model = InspectionReading
-    fields = ["meter_serial", "verified_reading"]
-    readonly_fields = fields
+    readonly_fields = ("meter_serial", "verified_reading")
+    fields = readonly_fields
     extra = 0
 
 
@@ -31,7 +31,7 @@ class InspectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["claim__number", "inspector__username", "inspector__last_name"]
     date_hierarchy = "visit_on"
     list_select_related = ["claim", "inspector"]
-    readonly_fields = ["claim", "inspector", "ordered_by", "ordered_at", "visit_on", "window", "status",
-                       "seal_state", "note", "photo", "photo_content_type", "recorded_at"]
+    readonly_fields = ("claim", "inspector", "ordered_by", "ordered_at", "visit_on", "window", "status",
+                       "seal_state", "note", "photo", "photo_content_type", "recorded_at")
     fields = readonly_fields
     inlines = [InspectionReadingInline]

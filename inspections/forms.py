@@ -7,22 +7,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backoffice.access import inspectors_of
 from claims.models import ClaimMeterEvidence
+from identity.roles import inspectors_of
 
 from .models import SealState, VisitWindow
 from .services import MAX_READING, visit_day_error
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]  # the browser's date picker, or typed by hand
 PHOTO_ACCEPT = ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"
-PHOTO_TOKEN_SALT = "inspections.result-photo"
+PHOTO_TOKEN_SALT = "inspections.result-photo"  # noqa: S105 - a signing salt (a namespace), not a secret
 PHOTO_TOKEN_MAX_AGE = 24 * 3600
 
 
@@ -62,12 +62,17 @@ def _min_today(field: forms.Field) -> None:
     field.widget.attrs["min"] = timezone.localdate().isoformat()
 
 
+class InspectorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.display_name
+
+
 class OrderInspectionForm(forms.Form):
     """The operator sends an inspector of the claim's branch to the address:
     ``OrderInspectionForm(request.POST or None, branch_id=claim.branch_id)``; when valid,
-    ``inspection_order(claim=..., by=..., **form.cleaned_data)``."""
+    ``inspection_order(claim=..., actor=..., **form.cleaned_data)``."""
 
-    inspector = forms.ModelChoiceField(
+    inspector = InspectorChoiceField(
         label=_("Nəzarətçi"), queryset=None, empty_label=_("Nəzarətçini seçin"),
         error_messages={"required": _("Nəzarətçini seçin."),
                         "invalid_choice": _("Nəzarətçini siyahıdan seçin.")},
@@ -77,9 +82,7 @@ class OrderInspectionForm(forms.Form):
 
     def __init__(self, *args: Any, branch_id: int, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        field = self.fields["inspector"]
-        field.queryset = inspectors_of(branch_id)
-        field.label_from_instance = lambda user: user.display_name
+        cast(InspectorChoiceField, self.fields["inspector"]).queryset = inspectors_of(branch_id)
         _min_today(self.fields["visit_on"])
 
     def clean_visit_on(self) -> date:

@@ -41,6 +41,9 @@ class Inspection(models.Model):
         ordering = ["visit_on", "window", "id"]
         indexes = [models.Index(fields=["inspector", "visit_on", "status"])]
 
+    def __str__(self) -> str:
+        return f"visit {self.visit_on:%d.%m.%Y} {self.window} to claim {self.claim_id} ({self.status})"
+
 
 class InspectionReading(models.Model):
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="readings")
@@ -49,3 +52,6 @@ class InspectionReading(models.Model):
 
     class Meta:
         ordering = ["meter_serial"]
+
+    def __str__(self) -> str:
+        return f"{self.meter_serial}: {self.verified_reading}"

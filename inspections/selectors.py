@@ -7,9 +7,9 @@ from datetime import date
 from django.db.models import QuerySet
 from django.http import Http404
 
-from backoffice.access import has_role
 from claims.models import Claim
 from identity.models import Role, User
+from identity.roles import has_role
 
 from .models import Inspection, InspectionStatus
 

@@ -15,15 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from backoffice.access import can_work_on, has_role, inspectors_of
-from claims import transitions
+from claims import workflow
 from claims.deadlines import WorkingCalendar
 from claims.models import Claim
-from claims.services import ClaimError, _change, _lock
 from claims.transitions import ClaimStatus
-from identity.models import Role, User
-from notifications.models import Event
-from notifications.services import notification_queue
+from core.errors import NotAllowed, ServiceError
+from identity.models import User
+from identity.roles import inspectors_of
 
 from .models import Inspection, InspectionReading, InspectionStatus, SealState, VisitWindow
 
@@ -53,93 +51,91 @@ def visit_day_error(visit_on: date, *, today: date | None = None,
     return None
 
 
-def _check_visit(visit_on: date, window: str) -> None:
+def _check_visit(visit_on: date, window: str, *, prefix: str = "") -> None:
     if window not in VisitWindow.values:
-        raise ClaimError(_("Yoxlama vaxtını seçin."))
+        raise ServiceError(_("Yoxlama vaxtını seçin."), field=f"{prefix}window")
     error = visit_day_error(visit_on)
     if error:
-        raise ClaimError(error)
+        raise ServiceError(error, field=f"{prefix}visit_on")
 
 
-def _may_act_on(inspection: Inspection, user: User) -> bool:
-    return inspection.inspector_id == user.pk or has_role(user, Role.ADMINISTRATOR)
-
-
-def _lock_open_visit(inspection: Inspection, *, by: User) -> tuple[Inspection, Claim]:
+def _lock_open_visit(inspection: Inspection, *, actor: User, move: workflow.Move) -> tuple[Inspection, Claim]:
     """Lock the claim, then the inspection (the order every service here takes), and check
-    that ``by`` may act on a visit that is still to be made."""
-    claim = _lock(inspection.claim)
+    that ``actor`` may make ``move`` on a visit that is still to be made."""
+    claim = workflow.lock(inspection.claim)
     inspection = Inspection.objects.select_for_update().get(pk=inspection.pk)
     inspection.claim = claim
-    if not _may_act_on(inspection, by):
-        raise ClaimError(_("Bu yoxlama sizə təyin edilməyib."))
+    context = workflow.Context(inspection=inspection)
+    if not move.may(actor, claim, context):
+        raise NotAllowed(_("Bu yoxlama sizə təyin edilməyib."), code=f"forbidden_{move.name}")
     if inspection.status == InspectionStatus.DONE:
-        raise ClaimError(_("Bu yoxlamanın nəticəsi artıq qeyd edilib."))
+        raise ServiceError(_("Bu yoxlamanın nəticəsi artıq qeyd edilib."))
     if inspection.status != InspectionStatus.SCHEDULED:
-        raise ClaimError(_("Bu yoxlama artıq qüvvədə deyil: %(status)s.") % {"status": inspection.get_status_display()})
+        raise ServiceError(_("Bu yoxlama artıq qüvvədə deyil: %(status)s.")
+                           % {"status": inspection.get_status_display()})
     if claim.status != ClaimStatus.INSPECTION:
-        raise ClaimError(_("Müraciət artıq yerində yoxlama mərhələsində deyil (%(status)s); səfər tələb olunmur.")
-                         % {"status": claim.get_status_display()})
+        raise ServiceError(_("Müraciət artıq yerində yoxlama mərhələsində deyil (%(status)s); səfər tələb olunmur.")
+                           % {"status": claim.get_status_display()})
+    workflow.check(move, claim=claim, actor=actor, context=context)
     return inspection, claim
 
 
 @transaction.atomic
-def inspection_order(*, claim: Claim, by: User, inspector: User, visit_on: date, window: str) -> Inspection:
+def inspection_order(*, claim: Claim, actor: User, inspector: User, visit_on: date, window: str) -> Inspection:
     """Send an inspector of the claim's branch to the address on a working day and window.
 
     The claim moves from review to inspection and the citizen is told the date and window by
-    e-mail and SMS. Raises ClaimError (nothing written) when the claim is not in review, ``by``
+    e-mail and SMS. Raises ServiceError (nothing written) when the claim is not in review, ``by``
     may not work on it, the inspector is not one of the branch's, or the day is past or not a
     working day.
     """
-    claim = _lock(claim)
-    if not transitions.allowed(claim.status, ClaimStatus.INSPECTION):
-        raise ClaimError(_("Yerində yoxlama yalnız araşdırılan müraciət üçün təyin edilə bilər "
-                           "(müraciətin statusu: %(status)s).") % {"status": claim.get_status_display()})
-    if not can_work_on(by, claim):
-        raise ClaimError(_("Bu müraciət üzrə yoxlama təyin etmək səlahiyyətiniz yoxdur."))
+    claim = workflow.lock(claim)
+    if claim.status not in workflow.ORDER_INSPECTION.sources:
+        raise ServiceError(_("Yerində yoxlama yalnız araşdırılan müraciət üçün təyin edilə bilər "
+                             "(müraciətin statusu: %(status)s).") % {"status": claim.get_status_display()},
+                           code=workflow.IllegalMove.code)
+    workflow.check(workflow.ORDER_INSPECTION, claim=claim, actor=actor)
     if not inspectors_of(claim.branch_id).filter(pk=inspector.pk).exists():
-        raise ClaimError(_("Seçilmiş nəzarətçi bu müraciətin filialına aid deyil."))
+        raise ServiceError(_("Seçilmiş nəzarətçi bu müraciətin filialına aid deyil."), field="inspector")
     _check_visit(visit_on, window)
 
     inspection = Inspection.objects.create(
-        claim=claim, inspector=inspector, ordered_by=by, ordered_at=timezone.now(), visit_on=visit_on,
+        claim=claim, inspector=inspector, ordered_by=actor, ordered_at=timezone.now(), visit_on=visit_on,
         window=window, status=InspectionStatus.SCHEDULED,
     )
-    _change(claim, to=ClaimStatus.INSPECTION, by=by, kind="inspection_ordered", note=when_text(visit_on, window),
-            audit_extra={"inspection": inspection.pk, "inspector": inspector.pk, "visit_on": visit_on.isoformat(),
-                         "window": window})
-    notification_queue(claim=claim, event=Event.INSPECTION_SCHEDULED,
-                       extra={"visit_on": visit_on, "window": window_label(window)})
+    workflow.perform(workflow.ORDER_INSPECTION, claim=claim, actor=actor, note=when_text(visit_on, window),
+                     audit={"inspection": inspection.pk, "inspector": inspector.pk,
+                            "visit_on": visit_on.isoformat(), "window": window},
+                     notify_extra={"visit_on": visit_on, "window": window_label(window)})
     return inspection
 
 
 @transaction.atomic
-def inspection_record_result(*, inspection: Inspection, by: User, readings: dict[str, int], seal_state: str,
+def inspection_record_result(*, inspection: Inspection, actor: User, readings: dict[str, int], seal_state: str,
                              note: str, photo_path: str, photo_content_type: str) -> Inspection:
     """Record what the inspector found: one verified reading per meter of the claim, the seal's
     condition, a note and a photo (a file stored by ``claims.evidence.photo_store``, copied to
     the inspection). The inspection is done and the claim returns to its operator's review.
 
-    Only the assigned inspector (or an administrator) may record it, once. Raises ClaimError
+    Only the assigned inspector (or an administrator) may record it, once. Raises ServiceError
     with nothing written (the photo file included) on any bad input.
     """
-    inspection, claim = _lock_open_visit(inspection, by=by)
+    inspection, claim = _lock_open_visit(inspection, actor=actor, move=workflow.RECORD_INSPECTION)
     serials = [ev.meter_serial for ev in claim.evidence.all()]
     missing = [s for s in serials if readings.get(s) is None]
     if missing:
-        raise ClaimError(_("Sayğac %(serial)s üçün yoxlanılmış göstəricini daxil edin.") % {"serial": missing[0]})
+        raise ServiceError(_("Sayğac %(serial)s üçün yoxlanılmış göstəricini daxil edin.") % {"serial": missing[0]})
     unknown = sorted(set(readings) - set(serials))
     if unknown:
-        raise ClaimError(_("Sayğac %(serial)s bu müraciətə aid deyil.") % {"serial": unknown[0]})
+        raise ServiceError(_("Sayğac %(serial)s bu müraciətə aid deyil.") % {"serial": unknown[0]})
     for serial in serials:
-        value = readings[serial]
+        value: object = readings[serial]  # checked as it comes: a view may pass whatever was posted
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_READING:
-            raise ClaimError(_("Sayğac %(serial)s üçün göstəricini tam ədədlə yazın.") % {"serial": serial})
+            raise ServiceError(_("Sayğac %(serial)s üçün göstəricini tam ədədlə yazın.") % {"serial": serial})
     if seal_state not in SealState.values:
-        raise ClaimError(_("Plombun vəziyyətini seçin."))
+        raise ServiceError(_("Plombun vəziyyətini seçin."))
     if not photo_path or not default_storage.exists(photo_path):
-        raise ClaimError(_("Sayğacın şəklini yükləyin."))
+        raise ServiceError(_("Sayğacın şəklini yükləyin."))
 
     now = timezone.now()
     InspectionReading.objects.bulk_create([
@@ -157,10 +153,11 @@ def inspection_record_result(*, inspection: Inspection, by: User, readings: dict
     try:  # a failure after the copy must not leave it behind
         inspection.save()
         found = "; ".join(f"{s}: {readings[s]} m³" for s in serials)
-        _change(claim, to=ClaimStatus.IN_REVIEW, by=by, kind="inspection_done",
-                note=_("Sayğac yerində yoxlanıldı. %(found)s") % {"found": found},
-                audit_extra={"inspection": inspection.pk, "readings": {s: readings[s] for s in serials},
-                             "seal_state": seal_state, "note": inspection.note})
+        workflow.perform(workflow.RECORD_INSPECTION, claim=claim, actor=actor,
+                         context=workflow.Context(inspection=inspection),
+                         note=_("Sayğac yerində yoxlanıldı. %(found)s") % {"found": found},
+                         audit={"inspection": inspection.pk, "readings": {s: readings[s] for s in serials},
+                                "seal_state": seal_state, "note": inspection.note})
     except Exception:
         default_storage.delete(stored)
         raise
@@ -170,45 +167,57 @@ def inspection_record_result(*, inspection: Inspection, by: User, readings: dict
 
 
 @transaction.atomic
-def inspection_no_access(*, inspection: Inspection, by: User, new_visit_on: date, new_window: str,
+def inspection_no_access(*, inspection: Inspection, actor: User, new_visit_on: date, new_window: str,
                          note: str) -> Inspection:
     """Nobody opened the door: this visit is marked ``no_access`` and a new one is scheduled for
     the same inspector on ``new_visit_on``/``new_window``. The claim stays in inspection; its
     timeline says so and the citizen is told the new date and window by e-mail and SMS.
-    Returns the new inspection. Raises ClaimError (nothing written) on bad input.
+    Returns the new inspection. Raises ServiceError (nothing written) on bad input.
     """
-    inspection, claim = _lock_open_visit(inspection, by=by)
-    _check_visit(new_visit_on, new_window)
+    inspection, claim = _lock_open_visit(inspection, actor=actor, move=workflow.RESCHEDULE_INSPECTION)
+    _check_visit(new_visit_on, new_window, prefix="new_")
     if (new_visit_on, new_window) == (inspection.visit_on, inspection.window):
-        raise ClaimError(_("Yeni yoxlama vaxtı əvvəlkindən fərqli olmalıdır."))
+        raise ServiceError(_("Yeni yoxlama vaxtı əvvəlkindən fərqli olmalıdır."), field="new_visit_on")
 
     inspection.status = InspectionStatus.NO_ACCESS
     inspection.note = note.strip()
     inspection.recorded_at = timezone.now()
     inspection.save(update_fields=["status", "note", "recorded_at"])
     new = Inspection.objects.create(
-        claim=claim, inspector=inspection.inspector, ordered_by=by, ordered_at=timezone.now(),
+        claim=claim, inspector=inspection.inspector, ordered_by=actor, ordered_at=timezone.now(),
         visit_on=new_visit_on, window=new_window, status=InspectionStatus.SCHEDULED,
     )
-    _change(claim, to=None, by=by, kind="inspection_rescheduled",
-            note=_("Ünvana giriş olmadığı üçün yoxlama aparılmadı. Yeni vaxt: %(when)s.")
-            % {"when": when_text(new_visit_on, new_window)},
-            audit_extra={"inspection": inspection.pk, "new_inspection": new.pk,
-                         "visit_on": new_visit_on.isoformat(), "window": new_window, "note": inspection.note})
-    notification_queue(claim=claim, event=Event.INSPECTION_SCHEDULED,
-                       extra={"visit_on": new_visit_on, "window": window_label(new_window), "rescheduled": True})
+    workflow.perform(workflow.RESCHEDULE_INSPECTION, claim=claim, actor=actor,
+                     context=workflow.Context(inspection=inspection),
+                     note=_("Ünvana giriş olmadığı üçün yoxlama aparılmadı. Yeni vaxt: %(when)s.")
+                     % {"when": when_text(new_visit_on, new_window)},
+                     audit={"inspection": inspection.pk, "new_inspection": new.pk,
+                            "visit_on": new_visit_on.isoformat(), "window": new_window, "note": inspection.note},
+                     notify_extra={"visit_on": new_visit_on, "window": window_label(new_window),
+                                   "rescheduled": True})
     return new
 
 
 @transaction.atomic
-def inspections_cancel_open(*, claim: Claim, by: User | None) -> int:
+def inspection_cancel(*, claim: Claim, actor: User, reason: str) -> Claim:
+    """The claim's operator (or the branch's manager) calls the visit off: the claim goes back
+    to review without it (the citizen no longer needs to wait at home, and is told so). The
+    scheduled visits are cancelled by this app's subscriber to the move."""
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError(_("Yoxlamanın ləğv edilmə səbəbini yazın."), field="text")
+    claim = workflow.begin(workflow.CANCEL_INSPECTION, claim=claim, actor=actor)
+    return workflow.perform(workflow.CANCEL_INSPECTION, claim=claim, actor=actor,
+                            note=_("Yerində yoxlama ləğv edildi."), audit={"reason": reason})
+
+
+def inspections_cancel_open(*, claim: Claim, actor: User | None) -> int:
     """Cancel the claim's scheduled visits (the claim was withdrawn, or taken back to review
-    without a visit). Meant to be called by the claims services inside their transaction;
-    returns how many were cancelled."""
+    without a visit), inside the caller's transaction; returns how many were cancelled."""
     ids = list(Inspection.objects.select_for_update()
                .filter(claim=claim, status=InspectionStatus.SCHEDULED).values_list("pk", flat=True))
     if ids:
         Inspection.objects.filter(pk__in=ids).update(status=InspectionStatus.CANCELLED, recorded_at=timezone.now())
-        audit_record(actor=by, action="inspections_cancelled", claim=claim, object_type="inspection",
+        audit_record(actor=actor, action="inspections_cancelled", claim=claim, object_type="inspection",
                      after={"inspections": ids})
     return len(ids)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_record
-from backoffice.decorators import staff_required
 from claims.deadlines import WorkingCalendar
-from claims.evidence import PhotoRejected, photo_store
+from claims.evidence import PhotoDrafts, PhotoRejected
 from claims.services import ClaimError
 from claims.transitions import ClaimStatus
+from identity.decorators import AuthenticatedRequest, staff_required
 from identity.models import Role
 
 from . import selectors, services
@@ -57,7 +56,7 @@ def _visits_url(day: date) -> str:
 
 @require_GET
 @inspector_required
-def visits(request: HttpRequest) -> HttpResponse:
+def visits(request: AuthenticatedRequest) -> HttpResponse:
     day = _day_of(request)
     calendar = WorkingCalendar()
     items = selectors.visits_of_inspector(inspector=request.user, day=day)
@@ -98,7 +97,7 @@ def _render_visit(request: HttpRequest, inspection: Inspection, *, result_form: 
 
 @require_GET
 @inspector_required
-def visit(request: HttpRequest, pk: int) -> HttpResponse:
+def visit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     inspection = selectors.inspection_get_for_inspector(inspector=request.user, pk=pk)
     audit_record(actor=request.user, action="claim_viewed", claim=inspection.claim, object_type="inspection",
                  object_id=str(inspection.pk), ip=_client_ip(request))
@@ -107,28 +106,26 @@ def visit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @inspector_required
-def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_result(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     inspection = selectors.inspection_get_for_inspector(inspector=request.user, pk=pk)
     form = _result_form(inspection, request.POST, request.FILES)
     valid = form.is_valid()
-    upload = request.FILES.get(form.add_prefix("photo"))
-    if upload is not None:
-        try:
-            stored = photo_store(upload)
-        except PhotoRejected as exc:
-            form.add_error("photo", str(exc))
-            valid = False
-        else:
-            if form.kept_photo is not None:
-                default_storage.delete(form.kept_photo.path)
-            form.keep_photo(KeptPhoto(path=stored.path, content_type=stored.content_type, name=stored.original_name))
-    elif form.kept_photo is None:
-        form.add_error("photo", _("Sayğacın şəklini yükləyin."))
+    try:  # a photo kept from an earlier try (signed token) stays unless a new one comes
+        stored = PhotoDrafts().put(request.FILES.get(form.add_prefix("photo")),
+                                   kept=form.kept_photo.path if form.kept_photo else "",
+                                   missing=_("Sayğacın şəklini yükləyin."))
+    except PhotoRejected as exc:
+        form.add_error("photo", str(exc))
         valid = False
+    else:
+        if stored is not None:
+            form.keep_photo(KeptPhoto(path=stored.path, content_type=stored.content_type, name=stored.original_name))
     if valid:
+        # put() refuses a submission with neither a new nor a kept photo, so one is kept here.
+        assert form.kept_photo is not None
         try:
             services.inspection_record_result(
-                inspection=inspection, by=request.user, readings=form.readings(),
+                inspection=inspection, actor=request.user, readings=form.readings(),
                 seal_state=form.cleaned_data["seal_state"], note=form.cleaned_data["note"],
                 photo_path=form.kept_photo.path, photo_content_type=form.kept_photo.content_type,
             )
@@ -143,13 +140,13 @@ def visit_result(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @inspector_required
-def visit_no_access(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_no_access(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     inspection = selectors.inspection_get_for_inspector(inspector=request.user, pk=pk)
     form = _no_access_form(request.POST)
     if form.is_valid():
         try:
             new = services.inspection_no_access(
-                inspection=inspection, by=request.user, new_visit_on=form.cleaned_data["new_visit_on"],
+                inspection=inspection, actor=request.user, new_visit_on=form.cleaned_data["new_visit_on"],
                 new_window=form.cleaned_data["new_window"], note=form.cleaned_data["note"],
             )
         except ClaimError as exc:
@@ -163,7 +160,7 @@ def visit_no_access(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @inspector_required
-def visit_photo(request: HttpRequest, pk: int, evidence_id: int | None = None) -> FileResponse:
+def visit_photo(request: AuthenticatedRequest, pk: int, evidence_id: int | None = None) -> FileResponse:
     """The citizen's photo of a meter (``evidence_id``) or the inspection's own photo."""
     inspection = selectors.inspection_get_for_inspector(inspector=request.user, pk=pk)
     if evidence_id is None:

@@ -6,6 +6,8 @@ from django.template import Template, TemplateSyntaxError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from identity.models import User
+
 from .models import Delivery, DeliveryStatus, NotificationTemplate
 from .services import DeliveryNotRetryable, delivery_retry
 
@@ -42,6 +44,12 @@ class NotificationTemplateAdmin(admin.ModelAdmin):
     ordering = ["event", "medium", "language"]
 
 
+# Every field of a delivery is read-only; the page shows the message first, then its delivery
+# state (mostly the fields of core.outbox.OutboxRow, which Django would otherwise list first).
+_DELIVERY_STATE = ["status", "attempts", "next_attempt_at", "last_error", "provider_reference", "created_at",
+                   "updated_at", "delivered_at"]
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "claim", "event", "medium", "language", "recipient", "status", "attempts",
@@ -50,7 +58,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["recipient", "claim__number", "provider_reference"]
     list_select_related = ["claim"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in Delivery._meta.fields]
+    readonly_fields = [*(f.name for f in Delivery._meta.fields if f.name not in _DELIVERY_STATE), *_DELIVERY_STATE]
     actions = ["retry_failed"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -61,6 +69,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Seçilmiş uğursuz bildirişləri yenidən göndər"), permissions=["change"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        assert isinstance(request.user, User)  # the admin serves only logged-in staff
         retried = skipped = 0
         for pk in queryset.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True):
             try:

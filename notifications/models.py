@@ -1,11 +1,14 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.outbox import OutboxRow, OutboxStatus
+
 
 class Event(models.TextChoices):
     REGISTERED = "registered", _("Müraciət qeydiyyata alındı")
     FORWARDED = "forwarded", _("Müraciət icraya yönləndirildi")
     INSPECTION_SCHEDULED = "inspection_scheduled", _("Yerində yoxlama təyin edildi")
+    INSPECTION_CANCELLED = "inspection_cancelled", _("Yerində yoxlama ləğv edildi")
     INFO_REQUESTED = "info_requested", _("Əlavə məlumat istənildi")
     DEADLINE_EXTENDED = "deadline_extended", _("Baxılma müddəti uzadıldı")
     CLOSED_CORRECTED = "closed_corrected", _("Borc düzəldildi")
@@ -41,16 +44,14 @@ class NotificationTemplate(models.Model):
         return f"{self.event}/{self.medium}/{self.language}"
 
 
-class DeliveryStatus(models.TextChoices):
-    CREATED = "created", _("Yaradılıb")
-    SENDING = "sending", _("Göndərilir")
-    DELIVERED = "delivered", _("Çatdırılıb")
-    FAILED = "failed", _("Uğursuz")
+DeliveryStatus = OutboxStatus  # the outbox engine's statuses (core.outbox)
 
 
-class Delivery(models.Model):
+class Delivery(OutboxRow):
     """One message to one recipient. Written in the transaction of its cause; delivered by a
-    background task; retried with backoff; failures stay visible."""
+    background task through the outbox engine (status, attempts, next_attempt_at, last_error,
+    created_at, updated_at, delivered_at come from core.outbox.OutboxRow); retried with backoff;
+    failures stay visible."""
 
     claim = models.ForeignKey("claims.Claim", null=True, blank=True, on_delete=models.CASCADE,
                               related_name="deliveries")
@@ -61,14 +62,7 @@ class Delivery(models.Model):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     segments = models.PositiveSmallIntegerField(null=True, blank=True, help_text="SMS only")
-    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.CREATED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

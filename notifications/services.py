@@ -6,14 +6,16 @@ it (e-mail through Django's mail backend, SMS through the SMS backend), retries 
 failures with exponential backoff up to ``DELIVERY_MAX_ATTEMPTS``, and marks permanent ones
 failed at once. A periodic sweep re-enqueues rows whose task was lost, so a crash between
 commit and enqueue, or a worker stopped mid-send, loses nothing (delivery is at least once).
+
+Claiming, retrying, the sweep and staff retries are the outbox engine's (core.outbox); this
+module plugs in what is particular to notifications: rendering the rows and handing them to
+the mail or SMS backend (``_send``).
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -21,11 +23,10 @@ from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
-from django.db.models import Q
 from django.template import Context, Template
-from django.utils import timezone, translation
+from django.utils import translation
 
-from core.outbox import enqueue_each, enqueue_task, id_batches
+from core.outbox import NotRetryable, Outbox, PermanentError, error_text
 
 from .models import Delivery, DeliveryStatus, Medium, NotificationTemplate
 from .sms import PermanentDeliveryError, RetryableDeliveryError, get_sms_backend, sms_segments
@@ -37,11 +38,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_LANGUAGE = "az"
-ERROR_MAX_CHARS = 2000
 
 
-class DeliveryNotRetryable(Exception):
-    """Only a failed delivery can be sent again by staff."""
+# Only a failed delivery (with a text) can be sent again by staff.
+DeliveryNotRetryable = NotRetryable
 
 
 # --- Queueing --------------------------------------------------------------------------------
@@ -120,13 +120,11 @@ def notification_queue(*, claim: Claim, event: str, extra: dict[str, Any] | None
             except Exception as e:  # a staff-edited template must not break a claim's change
                 logger.exception("notification %s/%s for claim %s could not be rendered", event, medium, claim.pk)
                 delivery.status = DeliveryStatus.FAILED
-                delivery.last_error = _error_text(e)
+                delivery.last_error = error_text(e)
             delivery.save()
             deliveries.append(delivery)
             if delivery.status == DeliveryStatus.CREATED:
-                # robust: a broker that is down must not fail the committed change; the sweep
-                # enqueues the row later.
-                transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
+                DELIVERIES.enqueue_on_commit(delivery.pk)
     return deliveries
 
 
@@ -136,63 +134,26 @@ def staff_email_queue(*, event: str, recipient: str, subject: str, body: str, la
     """An e-mail to a staff member (not about one claim), delivered like every other message."""
     delivery = Delivery.objects.create(event=event, medium=Medium.EMAIL, language=language, recipient=recipient,
                                        subject=subject[:200], body=body)
-    transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
+    DELIVERIES.enqueue_on_commit(delivery.pk)
     return delivery
-
-
-def _enqueue(delivery_id: int, run_after: datetime | None = None) -> None:
-    from .tasks import deliver_notification  # tasks import this module
-
-    enqueue_task(deliver_notification, delivery_id, run_after)
 
 
 # --- Sending ---------------------------------------------------------------------------------
 
 
-def delivery_send(*, delivery_id: int) -> None:
-    """Send one delivery; what the ``deliver_notification`` task calls.
-
-    Idempotent: only a ``created`` row that is due (no ``next_attempt_at`` or one in the past)
-    is sent; a row that is ``sending`` (another worker has it), delivered or failed is left
-    alone, so a task that runs twice sends once. The row is marked ``sending`` and committed
-    before the provider is called, outside any lock. Afterwards it is ``delivered`` (with
-    ``delivered_at`` and the provider's reference), ``created`` again with ``next_attempt_at``
-    after a retryable failure (and its task re-enqueued for then), or ``failed``.
-    """
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
-        if delivery is None:
-            logger.warning("delivery %s does not exist", delivery_id)
-            return
-        if delivery.status != DeliveryStatus.CREATED:
-            return
-        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
-            return  # an early duplicate; the retry's own task or the sweep sends it when due
-        delivery.status = DeliveryStatus.SENDING
-        delivery.attempts += 1
-        delivery.save(update_fields=["status", "attempts", "updated_at"])
-    attempt = delivery.attempts
-
+def _send(delivery: Delivery) -> dict[str, Any]:
+    """The outbox engine's ``send``: hand the message to its provider; what to store on the
+    delivered row. A socket or SMTP error (an OSError) is retried by the engine."""
     try:
-        reference = _send(delivery)
-    except PermanentDeliveryError as e:
-        _mark_failed(delivery, attempt=attempt, error=_error_text(e))
-    except (RetryableDeliveryError, OSError) as e:  # smtplib.SMTPException and socket errors are OSErrors
-        if isinstance(e, smtplib.SMTPRecipientsRefused) and _permanently_refused(e):
-            _mark_failed(delivery, attempt=attempt, error=_error_text(e))
-        else:
-            _retry_later(delivery, attempt=attempt, error=_error_text(e))
-    except Exception as e:
-        # A bug or a misconfiguration: keep the row moving (bounded retries, then failed)
-        # rather than leave it in "sending".
-        logger.exception("delivery %s: unexpected error", delivery.pk)
-        _retry_later(delivery, attempt=attempt, error=_error_text(e))
-    else:
-        _mark_delivered(delivery, reference=reference)
+        reference = _hand_over(delivery)
+    except smtplib.SMTPRecipientsRefused as e:
+        if _permanently_refused(e):
+            raise PermanentError(error_text(e)) from e
+        raise
+    return {"provider_reference": (reference or "")[:100]}
 
 
-def _send(delivery: Delivery) -> str:
+def _hand_over(delivery: Delivery) -> str:
     if delivery.medium == Medium.EMAIL:
         message_id = make_msgid(domain=str(DNS_NAME))
         message = EmailMessage(
@@ -213,117 +174,55 @@ def _permanently_refused(error: smtplib.SMTPRecipientsRefused) -> bool:
     return bool(codes) and all(code >= 500 for code in codes)
 
 
-def _error_text(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
+def _has_text(delivery: Delivery) -> None:
+    if not delivery.body:
+        raise DeliveryNotRetryable(f"delivery {delivery.pk} has no text (its template failed); fix the template")
 
 
-def _mark_delivered(delivery: Delivery, *, reference: str) -> None:
-    now = timezone.now()
-    # "created" too: the sweep may have taken a slow send for a lost one; the message went.
-    Delivery.objects.filter(pk=delivery.pk, status__in=[DeliveryStatus.SENDING, DeliveryStatus.CREATED]).update(
-        status=DeliveryStatus.DELIVERED, delivered_at=now, provider_reference=(reference or "")[:100],
-        next_attempt_at=None, updated_at=now,
-    )
-    logger.info("delivery %s (%s to %s) delivered, ref %s", delivery.pk, delivery.medium, delivery.recipient,
-                reference)
+# The outbox engine (core.outbox) with this app's send; limits from DELIVERY_MAX_ATTEMPTS,
+# DELIVERY_BACKOFF_SECONDS and DELIVERY_STALE_SECONDS.
+DELIVERIES: Outbox[Delivery] = Outbox(
+    model=Delivery, task="notifications.tasks.deliver_notification", send=_send, settings_prefix="DELIVERY",
+    what="delivery", describe=lambda d: f"delivery {d.pk} ({d.medium} to {d.recipient})")
 
 
-def _mark_failed(delivery: Delivery, *, attempt: int, error: str) -> None:
-    now = timezone.now()
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=attempt).update(
-        status=DeliveryStatus.FAILED, last_error=error, next_attempt_at=None, updated_at=now,
-    )
-    logger.error("delivery %s (%s to %s) failed after %s attempt(s): %s", delivery.pk, delivery.medium,
-                 delivery.recipient, attempt, error)
+def delivery_send(*, delivery_id: int) -> None:
+    """Send one delivery; what the ``deliver_notification`` task calls (core.outbox.Outbox.deliver).
 
-
-def _retry_later(delivery: Delivery, *, attempt: int, error: str) -> None:
-    if attempt >= settings.DELIVERY_MAX_ATTEMPTS:
-        _mark_failed(delivery, attempt=attempt, error=error)
-        return
-    now = timezone.now()
-    next_attempt_at = now + timedelta(seconds=settings.DELIVERY_BACKOFF_SECONDS * 2 ** (attempt - 1))
-    # Only the attempt that owns the row decides its fate.
-    updated = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING, attempts=attempt).update(
-        status=DeliveryStatus.CREATED, next_attempt_at=next_attempt_at, last_error=error, updated_at=now,
-    )
-    logger.warning("delivery %s (%s to %s) attempt %s failed, next at %s: %s", delivery.pk, delivery.medium,
-                   delivery.recipient, attempt, next_attempt_at.isoformat(), error)
-    if updated:
-        try:
-            _enqueue(delivery.pk, run_after=next_attempt_at)
-        except Exception:
-            logger.exception("delivery %s: could not enqueue the retry; the sweep will", delivery.pk)
+    Idempotent: only a ``created`` row that is due (no ``next_attempt_at`` or one in the past)
+    is sent; a row that is ``sending`` (another worker has it), delivered or failed is left
+    alone, so a task that runs twice sends once. The row is marked ``sending`` and committed
+    before the provider is called, outside any lock. Afterwards it is ``delivered`` (with
+    ``delivered_at`` and the provider's reference), ``created`` again with ``next_attempt_at``
+    after a retryable failure (backoff ``DELIVERY_BACKOFF_SECONDS`` doubling per attempt, capped
+    at core.outbox.BACKOFF_CAP_SECONDS; its task re-enqueued for then), or ``failed`` (a
+    permanent error, or ``DELIVERY_MAX_ATTEMPTS`` used up).
+    """
+    DELIVERIES.deliver(delivery_id)
 
 
 # --- Recovery --------------------------------------------------------------------------------
 
 
 def deliveries_sweep(*, batch_size: int = 500) -> int:
-    """Re-enqueue deliveries whose task was lost; returns how many were enqueued.
-
-    - ``created`` rows that are due (``next_attempt_at`` empty or past) and untouched for
-      ``DELIVERY_STALE_SECONDS``: their enqueue was lost (a crash between commit and enqueue,
-      a broker outage) or is stuck. Each is touched when re-enqueued, so a long backlog gets at
-      most one extra (harmless, idempotent) task per ``DELIVERY_STALE_SECONDS``, not one per
-      sweep.
-    - ``sending`` rows untouched for ``DELIVERY_STALE_SECONDS``: their worker stopped mid-send.
-      They go back to ``created`` and are enqueued (the message may go twice: delivery is at
-      least once), or to ``failed`` when they have used up ``DELIVERY_MAX_ATTEMPTS``.
-
-    Works in batches of ``batch_size`` rows; safe to run concurrently with workers and with
-    another sweep.
+    """Re-enqueue deliveries whose task was lost; returns how many were enqueued
+    (core.outbox.Outbox.sweep, with ``DELIVERY_STALE_SECONDS`` and ``DELIVERY_MAX_ATTEMPTS``):
+    due ``created`` rows untouched for the stale period are enqueued again, ``sending`` rows
+    untouched that long (their worker stopped) go back to ``created`` and are enqueued, or to
+    ``failed`` when out of attempts. Safe to run concurrently with workers and another sweep.
     """
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=settings.DELIVERY_STALE_SECONDS)
-    max_attempts = settings.DELIVERY_MAX_ATTEMPTS
-    enqueued = 0
-
-    stale = Delivery.objects.filter(status=DeliveryStatus.SENDING, updated_at__lt=cutoff)
-    given_up = stale.filter(attempts__gte=max_attempts).update(
-        status=DeliveryStatus.FAILED, next_attempt_at=None, updated_at=now,
-        last_error=f"the worker stopped while sending attempt {max_attempts}; gave up",
-    )
-    if given_up:
-        logger.error("sweep: %s stale deliveries failed after %s attempts", given_up, max_attempts)
-    for ids in id_batches(stale.filter(attempts__lt=max_attempts), batch_size):
-        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.SENDING, updated_at__lt=cutoff).update(
-            status=DeliveryStatus.CREATED, next_attempt_at=None, updated_at=now,
-            last_error="the worker stopped while sending; sent again by the sweep",
-        )
-        logger.warning("sweep: %s deliveries stuck in sending sent again", len(ids))
-        enqueued += enqueue_each(ids, _enqueue, "delivery")
-
-    # Served by the (status, next_attempt_at) index.
-    due = Delivery.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), status=DeliveryStatus.CREATED,
-    ).filter(updated_at__lt=cutoff)
-    for ids in id_batches(due, batch_size):
-        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.CREATED).update(updated_at=now)
-        enqueued += enqueue_each(ids, _enqueue, "delivery")
-    if enqueued:
-        logger.info("sweep: %s deliveries enqueued", enqueued)
-    return enqueued
+    return DELIVERIES.sweep(batch_size=batch_size)
 
 
 @transaction.atomic
 def delivery_retry(*, delivery_id: int, by: User | None) -> Delivery:
     """Staff: send a ``failed`` delivery again. It goes back to ``created`` with its attempts
-    reset and is enqueued on commit. Raises ``DeliveryNotRetryable`` for any other status."""
+    reset and is enqueued on commit. Raises ``DeliveryNotRetryable`` for any other status, or
+    for a row without text (its template failed)."""
     from audit.services import audit_record
 
-    delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
-    if delivery.status != DeliveryStatus.FAILED:
-        raise DeliveryNotRetryable(f"delivery {delivery.pk} is {delivery.status}, not failed")
-    if not delivery.body:
-        raise DeliveryNotRetryable(f"delivery {delivery.pk} has no text (its template failed); fix the template")
-    before = {"status": delivery.status, "attempts": delivery.attempts, "last_error": delivery.last_error}
-    delivery.status = DeliveryStatus.CREATED
-    delivery.attempts = 0
-    delivery.next_attempt_at = None
-    delivery.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+    delivery, before = DELIVERIES.retry(delivery_id, check=_has_text)
     audit_record(actor=by, action="delivery_retried", claim=delivery.claim, before=before,
                  after={"status": delivery.status}, object_type="notifications.delivery",
                  object_id=str(delivery.pk))
-    transaction.on_commit(partial(_enqueue, delivery.pk), robust=True)
     return delivery

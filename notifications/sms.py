@@ -26,17 +26,21 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from core.outbox import PermanentError, RetryableError
+
 
 class DeliveryError(Exception):
     """A message could not be handed to its provider."""
 
 
-class RetryableDeliveryError(DeliveryError):
-    """The provider may accept the message later: try again with backoff."""
+class RetryableDeliveryError(DeliveryError, RetryableError):
+    """The provider may accept the message later: try again with backoff (the outbox engine's
+    RetryableError)."""
 
 
-class PermanentDeliveryError(DeliveryError):
-    """The provider will never accept this message as it is: do not retry."""
+class PermanentDeliveryError(DeliveryError, PermanentError):
+    """The provider will never accept this message as it is: do not retry (the outbox engine's
+    PermanentError)."""
 
 
 class BaseSmsBackend:
@@ -165,8 +169,8 @@ def to_e164(number: str, region: str = "AZ") -> str:
 
 def get_sms_backend(backend: str | None = None, **options: Any) -> BaseSmsBackend:
     """An instance of the backend named by ``backend`` or ``settings.SMS_BACKEND``."""
-    klass = import_string(backend or settings.SMS_BACKEND)
-    return klass(**options)  # type: ignore[no-any-return]  # import_string is untyped
+    klass: type[BaseSmsBackend] = import_string(backend or settings.SMS_BACKEND)
+    return klass(**options)
 
 
 def send_sms(*, to: str, text: str, sender: str | None = None) -> str:

@@ -1,34 +1,12 @@
 import re
+from typing import cast
 
-import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from claims.contacts import normalise_phone
+
 SUBSCRIBER_CODE_RE = re.compile(r"^\d{10}$")
-AZ_MOBILE_PREFIXES = {"10", "40", "44", "50", "51", "55", "60", "70", "77", "99"}
-
-
-def normalise_phone(value: str) -> str:
-    """An Azerbaijani mobile number in E.164 (+994XXXXXXXXX), or ValidationError."""
-    raw = re.sub(r"[\s\-()]", "", value or "")
-    error = forms.ValidationError(
-        _("Mobil nömrəni düzgün yazın, məsələn: 050 123 45 67 və ya +994 50 123 45 67."), code="phone"
-    )
-    if not raw:
-        raise forms.ValidationError(_("Telefon nömrəsini daxil edin."), code="required")
-    if raw.startswith("00"):
-        raw = "+" + raw[2:]
-    elif raw.startswith("994"):
-        raw = "+" + raw
-    try:
-        number = phonenumbers.parse(raw, "AZ")
-    except phonenumbers.NumberParseException:
-        raise error from None
-    national = str(number.national_number)
-    if (number.country_code != 994 or len(national) != 9 or national[:2] not in AZ_MOBILE_PREFIXES
-            or not phonenumbers.is_valid_number(number)):
-        raise error
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class AccountPickForm(forms.Form):
@@ -39,7 +17,7 @@ class AccountPickForm(forms.Form):
 
     def __init__(self, *args, accounts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].choices = [
+        cast(forms.ChoiceField, self.fields["account"]).choices = [
             (a.subscriber_code, f"{a.subscriber_code} — {a.address}") for a in accounts
         ]
 
@@ -67,11 +45,20 @@ class InvoicePickForm(forms.Form):
 
     def __init__(self, *args, invoices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["invoice"].choices = [(i.number, i.number) for i in invoices]
+        cast(forms.ChoiceField, self.fields["invoice"]).choices = [(i.number, i.number) for i in invoices]
+
+
+class ReasonChoiceField(forms.ModelChoiceField):
+    """The reasons, labelled in the page's language (set by the form)."""
+
+    language = "az"
+
+    def label_from_instance(self, obj):
+        return obj.text(self.language)
 
 
 class DetailsForm(forms.Form):
-    reason = forms.ModelChoiceField(
+    reason = ReasonChoiceField(
         label=_("Müraciətin səbəbi"), queryset=None, empty_label=_("Səbəbi seçin"),
         error_messages={"required": _("Müraciətin səbəbini seçin."),
                         "invalid_choice": _("Müraciətin səbəbini siyahıdan seçin.")},
@@ -96,11 +83,12 @@ class DetailsForm(forms.Form):
 
     def __init__(self, *args, meters=(), reasons=None, stored_photos=None, language="az", **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].queryset = reasons
-        self.fields["reason"].label_from_instance = lambda r: r.text(language)
+        reason = cast(ReasonChoiceField, self.fields["reason"])
+        reason.queryset = reasons
+        reason.language = language
         self.meters = list(meters)
         self.stored_photos = stored_photos or {}
-        for i, meter in enumerate(self.meters):
+        for i in range(len(self.meters)):
             self.fields[f"reading_{i}"] = forms.IntegerField(
                 label=_("Sayğacın bu günə göstəricisi (m³)"), min_value=0, max_value=9_999_999,
                 error_messages={
@@ -114,7 +102,8 @@ class DetailsForm(forms.Form):
             self.fields[f"photo_{i}"] = forms.FileField(
                 label=_("Göstəricinin göründüyü sayğacın şəkli"), required=False,
                 help_text=_("jpg, jpeg, png və ya pdf; sayğacın nömrəsi və göstəricisi oxunaqlı olmalıdır"),
-                widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"}),
+                widget=forms.ClearableFileInput(
+                    attrs={"accept": ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"}),
             )
         # The page's order, which the error summary follows: reason, each meter, contact.
         self.order_fields(["reason", "reason_text"]
@@ -128,7 +117,8 @@ class DetailsForm(forms.Form):
         return normalise_phone(self.cleaned_data.get("phone", ""))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (typed Optional in the stubs)
         reason = data.get("reason")
         if reason is not None and reason.requires_text and not (data.get("reason_text") or "").strip():
             self.add_error("reason_text", _("“Digər” səbəbini qısa yazın."))
@@ -153,7 +143,8 @@ class AnswerForm(forms.Form):
                             widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (typed Optional in the stubs)
         if not (data.get("text") or "").strip() and not data.get("photo") and not self.errors:
             self.add_error("text", _("Cavabı yazın və ya şəkil yükləyin."))
         return data

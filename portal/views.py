@@ -4,64 +4,30 @@ selector, and render."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.gateway import AccountInfo, get_gateway
-from claims import selectors
-from claims.evidence import PhotoRejected, photo_store
+from billing.gateway import AccountInfo, InvoiceInfo, MeterInfo, get_gateway
+from claims import filing, selectors
+from claims.evidence import PhotoDrafts, PhotoRejected, StoredPhoto
 from claims.models import Channel
-from claims.services import (
-    ClaimError,
-    DuplicateOpenClaim,
-    MeterDeclaration,
-    claim_answer_info,
-    claim_register,
-    claim_withdraw,
-)
+from claims.services import DuplicateOpenClaim, claim_answer_info, claim_withdraw
+from core.errors import ServiceError, form_add_error
+from core.text import mask_name
+from identity.decorators import AuthenticatedRequest
 from identity.services import session_login_method
 
 from .draft import Draft
 from .forms import AccountCheckForm, AccountPickForm, AnswerForm, DetailsForm, InvoicePickForm, ReviewForm
 
-INVOICE_MONTHS = 12
-
 
 def _language() -> str:
     return (get_language() or "az")[:2]
-
-
-def mask_name(name: str) -> str:
-    """Ə***** R**** : enough for an occupant to recognise, not enough to learn a name."""
-    return " ".join(w[0] + "*" * (len(w) - 1) if len(w) > 1 else w for w in name.split())
-
-
-def _months_ago(n: int) -> date:
-    today = timezone.localdate()
-    month = today.month - n
-    year = today.year + (month - 1) // 12
-    return date(year, (month - 1) % 12 + 1, 1)
-
-
-def _holds(request: HttpRequest, account: AccountInfo) -> bool:
-    return bool(account.holder_fin) and account.holder_fin == request.user.fin
-
-
-def _foreign_lookup_allowed(request: HttpRequest) -> bool:
-    """Look-ups of accounts the citizen does not hold are rate-limited per citizen and hour."""
-    key = f"foreign-lookups:{request.user.pk}:{timezone.now():%Y%m%d%H}"
-    cache.add(key, 0, timeout=3600)
-    return cache.incr(key) <= settings.FOREIGN_ACCOUNT_LOOKUPS_PER_HOUR
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -69,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_step(request: HttpRequest) -> HttpResponse:
+def account_step(request: AuthenticatedRequest) -> HttpResponse:
     gateway = get_gateway()
     held = gateway.accounts_of_fin(request.user.fin) if request.user.fin else []
     pick_form = AccountPickForm(accounts=held)
@@ -84,13 +50,10 @@ def account_step(request: HttpRequest) -> HttpResponse:
             check_form = AccountCheckForm(request.POST)
             if check_form.is_valid():
                 code = check_form.cleaned_data["subscriber_code"]
-                held_codes = {a.subscriber_code for a in held}
-                if code not in held_codes and not _foreign_lookup_allowed(request):
-                    check_form.add_error("subscriber_code", _(
-                        "Başqa abonent kodlarının yoxlanışı üçün limit keçilib. Bir saatdan sonra yenidən cəhd edin."))
-                elif gateway.account_by_code(code) is None:
-                    check_form.add_error("subscriber_code", _(
-                        "Bu abonent kodu tapılmadı. Fakturadakı kodu yoxlayıb yenidən daxil edin."))
+                try:  # each check counts: the citizen asks again
+                    filing.account_look_up(citizen=request.user, subscriber_code=code, recount=True)
+                except ServiceError as exc:  # over the look-up budget, or no such account
+                    form_add_error(check_form, exc)
                 else:
                     Draft.start(request, subscriber_code=code)
                     return redirect("portal:claim_invoice")
@@ -106,12 +69,12 @@ def _draft_account(request: HttpRequest, draft: Draft) -> AccountInfo | None:
 
 
 @login_required
-def invoice_step(request: HttpRequest) -> HttpResponse:
+def invoice_step(request: AuthenticatedRequest) -> HttpResponse:
     draft = Draft(request)
     account = _draft_account(request, draft)
     if account is None:
         return redirect("portal:claim_new")
-    invoices = get_gateway().invoices_of_account(account.subscriber_code, since=_months_ago(INVOICE_MONTHS))
+    invoices = filing.invoices_recent(subscriber_code=account.subscriber_code)
     form = InvoicePickForm(request.POST if request.method == "POST" else None, invoices=invoices,
                            initial={"invoice": draft.get("invoice_number")})
     if request.method == "POST" and form.is_valid():
@@ -123,14 +86,15 @@ def invoice_step(request: HttpRequest) -> HttpResponse:
             if number != draft.get("invoice_number"):
                 draft.update(invoice_number=number, meters={})
             return redirect("portal:claim_details")
-    holds = _holds(request, account)
+    holds = filing.citizen_holds(citizen=request.user, account=account)
     return render(request, "portal/invoice.html", {
-        "account": account, "holds": holds, "holder_name": account.holder_name if holds else mask_name(account.holder_name),
+        "account": account, "holds": holds,
+        "holder_name": account.holder_name if holds else mask_name(account.holder_name),
         "invoices": invoices, "form": form,
     })
 
 
-def _draft_invoice(draft: Draft):
+def _draft_invoice(draft: Draft) -> InvoiceInfo | None:
     number = draft.get("invoice_number")
     invoice = get_gateway().invoice(number) if number else None
     if invoice is None or invoice.subscriber_code != draft.get("subscriber_code"):
@@ -138,48 +102,57 @@ def _draft_invoice(draft: Draft):
     return invoice
 
 
-def _meters_of(account: AccountInfo, invoice) -> list:
-    """The meters on the invoice, with their seal number and last reading."""
-    by_serial = {m.serial_number: m for m in account.meters}
-    return [by_serial[line.meter_serial] for line in invoice.lines if line.meter_serial in by_serial]
+def _kept_photo(entry: dict) -> StoredPhoto | None:
+    """A meter's photo kept in the draft (the session), if any."""
+    if not entry.get("photo_path"):
+        return None
+    return StoredPhoto(path=entry["photo_path"], content_type=entry["photo_content_type"],
+                       original_name=entry.get("photo_name", ""))
+
+
+def _meter_inputs(draft: Draft, meters: list[MeterInfo]) -> tuple[dict[str, int], dict[str, StoredPhoto]]:
+    """The draft's readings and kept photos of the invoice's meters, by serial, as
+    claims.filing takes them."""
+    stored = draft.get("meters") or {}
+    entries = {m.serial_number: stored.get(m.serial_number) or {} for m in meters}
+    readings = {serial: e["declared_reading"] for serial, e in entries.items() if e.get("declared_reading") is not None}
+    photos = {serial: photo for serial, e in entries.items() if (photo := _kept_photo(e)) is not None}
+    return readings, photos
 
 
 @login_required
-def details_step(request: HttpRequest) -> HttpResponse:
+def details_step(request: AuthenticatedRequest) -> HttpResponse:
     draft = Draft(request)
     account = _draft_account(request, draft)
     invoice = _draft_invoice(draft) if account else None
     if account is None or invoice is None:
         return redirect("portal:claim_new")
-    meters = _meters_of(account, invoice)
+    meters = filing.meters_of_invoice(account=account, invoice=invoice)
     stored = dict(draft.get("meters") or {})
     initial = {"reason": draft.get("reason_id"), "reason_text": draft.get("reason_text", ""),
                "phone": draft.get("phone_input", ""), "email": draft.get("email", ""),
                "comment": draft.get("comment", "")}
     for i, m in enumerate(meters):
         initial[f"reading_{i}"] = (stored.get(m.serial_number) or {}).get("declared_reading")
-    form = DetailsForm(request.POST if request.method == "POST" else None, request.FILES if request.method == "POST" else None, meters=meters, reasons=selectors.reasons_active(),
-                       stored_photos=stored, language=_language(), initial=initial)
-    if request.method == "POST":
+    posted = request.method == "POST"
+    form = DetailsForm(request.POST if posted else None, request.FILES if posted else None, meters=meters,
+                       reasons=selectors.reasons_active(), stored_photos=stored, language=_language(), initial=initial)
+    if posted:
         valid = form.is_valid()
         # Keep every good photo even when another field is wrong: no forced re-upload.
+        drafts = PhotoDrafts()
         for i, m in enumerate(meters):
-            upload = request.FILES.get(f"photo_{i}")
             entry = dict(stored.get(m.serial_number) or {})
-            if upload is not None:
-                try:
-                    photo = photo_store(upload)
-                except PhotoRejected as exc:
-                    form.add_error(f"photo_{i}", str(exc))
-                    valid = False
-                else:
-                    if entry.get("photo_path"):
-                        default_storage.delete(entry["photo_path"])
+            try:
+                photo = drafts.put(request.FILES.get(f"photo_{i}"), kept=entry.get("photo_path", ""),
+                                   missing=_("Göstəricinin göründüyü sayğacın şəklini yükləyin."))
+            except PhotoRejected as exc:
+                form.add_error(f"photo_{i}", str(exc))
+                valid = False
+            else:
+                if photo is not None:
                     entry.update(photo_path=photo.path, photo_content_type=photo.content_type,
                                  photo_name=photo.original_name)
-            elif not entry.get("photo_path"):
-                form.add_error(f"photo_{i}", _("Göstəricinin göründüyü sayğacın şəklini yükləyin."))
-                valid = False
             if form.cleaned_data.get(f"reading_{i}") is not None:
                 entry["declared_reading"] = form.cleaned_data[f"reading_{i}"]
             stored[m.serial_number] = entry
@@ -188,7 +161,7 @@ def details_step(request: HttpRequest) -> HttpResponse:
         draft.update(meters=stored, reason_text=request.POST.get("reason_text", ""),
                      phone_input=request.POST.get("phone", ""), email=request.POST.get("email", ""),
                      comment=request.POST.get("comment", ""),
-                     reason_id=form.cleaned_data.get("reason").pk if form.cleaned_data.get("reason") else None)
+                     reason_id=picked.pk if (picked := form.cleaned_data.get("reason")) else None)
         if valid:
             draft.update(phone=form.cleaned_data["phone"], email=form.cleaned_data["email"])
             return redirect("portal:claim_review")
@@ -196,7 +169,7 @@ def details_step(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def draft_photo(request: HttpRequest, serial: str) -> FileResponse:
+def draft_photo(request: AuthenticatedRequest, serial: str) -> FileResponse:
     entry = (Draft(request).get("meters") or {}).get(serial) or {}
     if not entry.get("photo_path"):
         raise Http404
@@ -204,67 +177,60 @@ def draft_photo(request: HttpRequest, serial: str) -> FileResponse:
 
 
 @login_required
-def review_step(request: HttpRequest) -> HttpResponse:
+def review_step(request: AuthenticatedRequest) -> HttpResponse:
     draft = Draft(request)
     account = _draft_account(request, draft)
     invoice = _draft_invoice(draft) if account else None
     if account is None or invoice is None:
         return redirect("portal:claim_new")
-    meters = _meters_of(account, invoice)
+    meters = filing.meters_of_invoice(account=account, invoice=invoice)
     stored = draft.get("meters") or {}
+    readings, photos = _meter_inputs(draft, meters)
     reason = selectors.reasons_active().filter(pk=draft.get("reason_id")).first()
-    if reason is None or not draft.has_details or any(
-        not (stored.get(m.serial_number) or {}).get("photo_path") for m in meters
-    ):
+    if reason is None or not draft.has_details or filing.meter_input_errors(meters=meters, readings=readings,
+                                                                            photos=photos):
         return redirect("portal:claim_details")
     form = ReviewForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if request.POST.get("action") == "cancel":
             return redirect("portal:claim_details")
         if form.is_valid():
-            lines = {ln.meter_serial: ln for ln in invoice.lines}
             try:
-                claim = claim_register(
+                claim = filing.claim_file(
                     citizen=request.user, account=account, invoice=invoice, reason=reason,
-                    reason_text=draft.get("reason_text", ""),
-                    meters=[MeterDeclaration(
-                        meter_serial=m.serial_number, seal_number=m.seal_number,
-                        billed_reading=lines[m.serial_number].current_reading,
-                        declared_reading=stored[m.serial_number]["declared_reading"],
-                        photo_path=stored[m.serial_number]["photo_path"],
-                        photo_content_type=stored[m.serial_number]["photo_content_type"],
-                    ) for m in meters],
+                    reason_text=draft.get("reason_text", ""), readings=readings, photos=photos,
                     phone=draft.get("phone"), email=draft.get("email"), comment=draft.get("comment", ""),
                     language=_language(), login_method=session_login_method(request), channel=Channel.PORTAL,
                     submission_key=draft.get("key"), consent=True,
                 )
-            except ClaimError as exc:
+            except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:
                 draft.clear()
                 return redirect("portal:claim_registered", number=claim.number)
     meter_rows = [(m, stored[m.serial_number]) for m in meters]
+    holds = filing.citizen_holds(citizen=request.user, account=account)
     return render(request, "portal/review.html", {
         "account": account, "invoice": invoice, "reason": reason.text(_language()), "draft": draft.data,
-        "meter_rows": meter_rows, "form": form, "holds": _holds(request, account),
-        "holder_name": account.holder_name if _holds(request, account) else mask_name(account.holder_name),
+        "meter_rows": meter_rows, "form": form, "holds": holds,
+        "holder_name": account.holder_name if holds else mask_name(account.holder_name),
     })
 
 
 @login_required
-def registered(request: HttpRequest, number: str) -> HttpResponse:
+def registered(request: AuthenticatedRequest, number: str) -> HttpResponse:
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
     return render(request, "portal/registered.html", {"claim": claim})
 
 
 @login_required
-def receipt(request: HttpRequest, number: str) -> HttpResponse:
+def receipt(request: AuthenticatedRequest, number: str) -> HttpResponse:
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
     return render(request, "portal/receipt.html", {"claim": claim})
 
 
 @login_required
-def claim_list(request: HttpRequest) -> HttpResponse:
+def claim_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "portal/claim_list.html",
                   {"claims": selectors.claims_of_citizen(citizen=request.user)})
 
@@ -282,49 +248,44 @@ def _detail(request: HttpRequest, claim, answer_form=None, status=200) -> HttpRe
 
 
 @login_required
-def claim_detail(request: HttpRequest, number: str) -> HttpResponse:
+def claim_detail(request: AuthenticatedRequest, number: str) -> HttpResponse:
     return _detail(request, selectors.claim_get_for_citizen(citizen=request.user, number=number))
 
 
 @login_required
 @require_POST
-def claim_answer(request: HttpRequest, number: str) -> HttpResponse:
+def claim_answer(request: AuthenticatedRequest, number: str) -> HttpResponse:
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
     form = AnswerForm(request.POST, request.FILES)
     if form.is_valid():
-        photo = None
-        if form.cleaned_data.get("photo"):
+        with PhotoDrafts() as drafts:  # the service copies the photo: the draft goes either way
             try:
-                photo = photo_store(form.cleaned_data["photo"], folder="drafts")
-            except PhotoRejected as exc:
-                form.add_error("photo", str(exc))
-        if not form.errors:
-            try:
-                claim_answer_info(claim=claim, citizen=request.user, text=form.cleaned_data["text"],
+                photo = drafts.put(form.cleaned_data.get("photo"))
+                claim_answer_info(claim=claim, actor=request.user, text=form.cleaned_data["text"],
                                   photo_path=photo.path if photo else "",
                                   photo_content_type=photo.content_type if photo else "")
-            except ClaimError as exc:
+            except PhotoRejected as exc:
+                form.add_error("photo", str(exc))
+            except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:
-                if photo:
-                    default_storage.delete(photo.path)
                 return redirect("portal:claim_detail", number=claim.number)
     return _detail(request, claim, answer_form=form, status=400)
 
 
 @login_required
-def claim_withdraw_view(request: HttpRequest, number: str) -> HttpResponse:
+def claim_withdraw_view(request: AuthenticatedRequest, number: str) -> HttpResponse:
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
     if not claim.is_open:
         return redirect("portal:claim_detail", number=claim.number)
     if request.method == "POST":
-        claim_withdraw(claim=claim, citizen=request.user)
+        claim_withdraw(claim=claim, actor=request.user)
         return redirect("portal:claim_detail", number=claim.number)
     return render(request, "portal/withdraw.html", {"claim": claim})
 
 
 @login_required
-def claim_letter(request: HttpRequest, number: str) -> FileResponse:
+def claim_letter(request: AuthenticatedRequest, number: str) -> FileResponse:
     from commission.selectors import letter_for_claim
 
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
@@ -336,7 +297,7 @@ def claim_letter(request: HttpRequest, number: str) -> FileResponse:
 
 
 @login_required
-def claim_photo(request: HttpRequest, number: str, evidence_id: int) -> FileResponse:
+def claim_photo(request: AuthenticatedRequest, number: str, evidence_id: int) -> FileResponse:
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
     evidence = next((e for e in claim.evidence.all() if e.pk == evidence_id), None)
     if evidence is None:
@@ -346,13 +307,13 @@ def claim_photo(request: HttpRequest, number: str, evidence_id: int) -> FileResp
 
 @login_required
 @require_POST
-def claim_find(request: HttpRequest) -> HttpResponse:
+def claim_find(request: AuthenticatedRequest) -> HttpResponse:
     number = request.POST.get("number", "").strip().upper()
     return redirect("portal:claim_detail", number=number) if number else redirect("portal:claim_list")
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedRequest) -> HttpResponse:
     """“Bildirişlər və müraciətlər” (the e-su.az section): every e-mail and SMS sent to the
     citizen about their claims, and every claim, in one place."""
     from notifications.selectors import deliveries_of_citizen

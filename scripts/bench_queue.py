@@ -71,6 +71,8 @@ def fill(n: int) -> None:
 
 def measure(runs: int) -> None:
     operator = User.objects.filter(assignments__role=Role.OPERATOR).order_by("id").first()
+    if operator is None:
+        raise SystemExit("no operator: run manage.py seed_demo first")
     timings = []
     for _ in range(runs):
         reset_queries()

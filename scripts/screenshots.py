@@ -52,7 +52,10 @@ def operator_of(number: str) -> str:
     """The operator the claim was routed to."""
     from claims.models import Claim
 
-    return Claim.objects.select_related("operator").get(number=number).operator.username
+    operator = Claim.objects.select_related("operator").get(number=number).operator
+    if operator is None:
+        raise SystemExit(f"claim {number} was routed to no operator")
+    return operator.username
 
 
 def cast_from_database() -> Cast:
@@ -64,9 +67,9 @@ def cast_from_database() -> Cast:
     import django
 
     django.setup()
-    from backoffice.access import inspectors_of, operators_of
     from billing.models import Account
     from identity.models import Role, User
+    from identity.roles import inspectors_of, operators_of
 
     for citizen in User.objects.filter(fin__isnull=False).order_by("last_name", "first_name")[:30]:
         account = Account.objects.filter(holder_fin=citizen.fin).order_by("subscriber_code").first()
@@ -78,12 +81,14 @@ def cast_from_database() -> Cast:
             break
     else:
         raise SystemExit("no demo citizen with an account in a staffed branch: run manage.py seed_demo first")
-    secretary = User.objects.filter(assignments__role=Role.COMMISSION_SECRETARY, is_active=True).order_by("username")
-    member = User.objects.filter(assignments__role=Role.COMMISSION_MEMBER, is_active=True).order_by("username")
-    if not secretary.exists() or not member.exists():
+    active = User.objects.filter(is_active=True).order_by("username")
+    secretary = active.filter(assignments__role=Role.COMMISSION_SECRETARY).first()
+    member = active.filter(assignments__role=Role.COMMISSION_MEMBER).first()
+    if secretary is None or member is None:
         raise SystemExit("no commission secretary or member: run manage.py seed_demo first")
+    assert citizen.fin is not None  # filtered on fin__isnull=False
     return Cast(citizen_fin=citizen.fin, operator=operator.username, inspector=inspector.username,
-                secretary=secretary.first().username, member=member.first().username,
+                secretary=secretary.username, member=member.username,
                 inspector_name=inspector.display_name)
 
 

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
-from api import services
+from api import services, webhooks
 from api.models import ApiChannel, WebhookDelivery, WebhookStatus
 
 # Generated once per test session: RSA keys are slow to make.
@@ -74,7 +74,8 @@ class Registered:
 
 def register_channel(code: str, *, name: str = "", signing_key: Any = RSA_KEY, algorithm: str = "RS256",
                      webhook_url: str = "") -> Registered:
-    channel = services.api_channel_register(code=code, name=name or code, citizen_jwt_public_key=public_pem(signing_key),
+    channel = services.api_channel_register(code=code, name=name or code,
+                                           citizen_jwt_public_key=public_pem(signing_key),
                                             webhook_url=webhook_url)
     out, err = io.StringIO(), io.StringIO()
     call_command("api_key_create", "--channel", code, stdout=out, stderr=err)
@@ -227,7 +228,7 @@ def drive_webhooks(rounds: int = 12) -> list[WebhookDelivery]:
         if not pending:
             break
         for pk in pending:
-            services.webhook_send(delivery_id=pk)
+            webhooks.webhook_send(delivery_id=pk)
         WebhookDelivery.objects.filter(status=WebhookStatus.CREATED).update(
             next_attempt_at=timezone.now() - timedelta(seconds=1))
     return list(WebhookDelivery.objects.order_by("id"))

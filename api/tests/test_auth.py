@@ -177,7 +177,7 @@ def test_a_channel_with_a_weak_or_unknown_key_cannot_be_registered(db):
 
     from .conftest import public_pem
 
-    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the weak key under test
     with pytest.raises(ValidationError, match="2048"):
         api_channel_register(code="egov", name="e-gov.az", citizen_jwt_public_key=public_pem(weak))
     with pytest.raises(ValidationError, match="PEM"):

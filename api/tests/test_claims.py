@@ -4,12 +4,12 @@ a refusal writes nothing."""
 from __future__ import annotations
 
 import importlib
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from api.models import ApiIdempotencyKey
 from claims.models import Claim, ClaimMeterEvidence
@@ -162,8 +162,8 @@ def test_the_citizen_answers_an_information_request_through_the_channel(egov, ci
     number = api.post("/claims/", claim_form(account, photos=_photos(account, jpeg_upload)),
                       headers={"Idempotency-Key": "k"}).json()["number"]
     claim = Claim.objects.get(number=number)
-    claim = claim_take(claim=claim, by=operator)
-    claim_request_info(claim=claim, by=operator, question="Sayğacın plombunun şəklini göndərin.")
+    claim = claim_take(claim=claim, actor=operator)
+    claim_request_info(claim=claim, actor=operator, question="Sayğacın plombunun şəklini göndərin.")
 
     body = api.get(f"/claims/{number}/").json()
     assert body["status"] == "awaiting_citizen"
@@ -215,14 +215,15 @@ def test_a_correction_decided_by_the_commission_shows_its_amount_and_letter(
     api = Api(egov, citizen.fin)
     filed = api.post("/claims/", claim_form(account, photos=_photos(account, jpeg_upload)),
                      headers={"Idempotency-Key": "k"}).json()
-    claim = claim_take(claim=Claim.objects.get(number=filed["number"]), by=operator)
+    claim = claim_take(claim=Claim.objects.get(number=filed["number"]), actor=operator)
     line = claim.invoice_snapshot["lines"][0]
-    claim_propose_correction(claim=claim, by=operator, readings={line["meter_serial"]: line["current_reading"] - 200},
+    claim_propose_correction(claim=claim, actor=operator,
+                             readings={line["meter_serial"]: line["current_reading"] - 200},
                              note="Göstərici səhv oxunub.")
-    meeting = meeting_open(by=secretary, held_on=date.today(), protocol_number="P-1", members=[member])
-    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+    meeting = meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number="P-1", members=[member])
+    item = agenda_add(meeting=meeting, actor=secretary, claim=claim)
     with django_capture_on_commit_callbacks(execute=True):
-        decision_approve(item=item, by=member)
+        decision_approve(item=item, actor=member)
 
     body = api.get(f"/claims/{filed['number']}/").json()
     assert body["status"] == "closed" and body["outcome"] == "corrected"

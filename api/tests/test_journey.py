@@ -64,9 +64,9 @@ def test_a_channel_files_a_claim_once_and_its_webhook_follows_it_to_closure(
 
     # The back office works the claim; each change goes to the channel's endpoint.
     with django_capture_on_commit_callbacks(execute=True):
-        claim_take(claim=claim, by=operator)
+        claim_take(claim=claim, actor=operator)
     with django_capture_on_commit_callbacks(execute=True):
-        claim_close_no_correction(claim=claim, by=operator, explanation="Sayğac düzgün oxunub; faktura düzgündür.")
+        claim_close_no_correction(claim=claim, actor=operator, explanation="Sayğac düzgün oxunub; faktura düzgündür.")
     deliveries = drive_webhooks()
 
     assert [d.status for d in deliveries] == [WebhookStatus.DELIVERED] * 4

@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from api import services
+from api import webhooks
 from api.models import WebhookAttempt, WebhookDelivery, WebhookStatus
 from api.tasks import send_webhook, sweep_webhooks
 from claims.services import claim_take, claim_withdraw
@@ -57,7 +57,7 @@ def test_the_delivery_row_is_written_with_the_change_and_its_task_enqueued_on_co
 
     # A change that rolls back leaves no webhook row.
     with pytest.raises(RuntimeError), transaction.atomic():
-        claim_withdraw(claim=claim, citizen=citizen)
+        claim_withdraw(claim=claim, actor=citizen)
         raise RuntimeError("rolled back")
     assert WebhookDelivery.objects.filter(claim=claim).count() == 2
 
@@ -67,18 +67,18 @@ def test_an_endpoint_that_fails_twice_then_succeeds_gets_every_event_exactly_onc
 ):
     egov = register_channel("egov", webhook_url=webhook_endpoint.url)
     claim = _file(egov, citizen, account, jpeg_upload)
-    claim_take(claim=claim, by=operator)
+    claim_take(claim=claim, actor=operator)
     webhook_endpoint.script = [500, 503]
 
     first = WebhookDelivery.objects.order_by("id").first()
     before = timezone.now()
-    services.webhook_send(delivery_id=first.pk)
+    webhooks.webhook_send(delivery_id=first.pk)
     first.refresh_from_db()
     assert first.status == WebhookStatus.CREATED and first.attempts == 1
     assert first.last_error == "HTTP 500"
     # Backoff: API_WEBHOOK_BACKOFF_SECONDS (60) after the first failure, doubling after each.
     assert before + timedelta(seconds=59) <= first.next_attempt_at <= timezone.now() + timedelta(seconds=61)
-    services.webhook_send(delivery_id=first.pk)  # not due yet: an early duplicate does nothing
+    webhooks.webhook_send(delivery_id=first.pk)  # not due yet: an early duplicate does nothing
     assert WebhookAttempt.objects.filter(delivery=first).count() == 1
 
     deliveries = drive_webhooks()
@@ -96,7 +96,7 @@ def test_an_endpoint_that_fails_twice_then_succeeds_gets_every_event_exactly_onc
     assert all(verify_signature(r["headers"]["X-Signature"], r["body"], secret) for r in webhook_endpoint.requests)
 
     # A task that runs again after delivery sends nothing.
-    services.webhook_send(delivery_id=first.pk)
+    webhooks.webhook_send(delivery_id=first.pk)
     assert len(webhook_endpoint.requests) == 5
 
 
@@ -116,12 +116,12 @@ def test_a_down_endpoint_leaves_rows_pending_and_the_sweep_recovers_them(
     # The retries' tasks are lost (as if the worker died). Right after, the sweep leaves them be;
     # once stale and due, it enqueues them again.
     dummy_tasks.clear()
-    assert services.webhooks_sweep() == 0
-    WebhookDelivery.objects.update(updated_at=timezone.now() - timedelta(seconds=settings.API_WEBHOOK_STALE_SECONDS + 1),
-                                   next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert webhooks.webhooks_sweep() == 0
+    stale = timezone.now() - timedelta(seconds=settings.API_WEBHOOK_STALE_SECONDS + 1)
+    WebhookDelivery.objects.update(updated_at=stale, next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert sweep_webhooks.call() == 2
     assert sorted(_sent_task_ids(dummy_tasks)) == [d.pk for d in pending]
-    assert services.webhooks_sweep() == 0  # touched: not again within the stale period
+    assert webhooks.webhooks_sweep() == 0  # touched: not again within the stale period
 
     # The endpoint is back: the enqueued tasks deliver every event.
     egov.channel.webhook_url = webhook_endpoint.url
@@ -138,7 +138,7 @@ def test_a_worker_stopped_mid_send_is_recovered_by_the_sweep(citizen, account, j
     _file(egov, citizen, account, jpeg_upload)
     stale = timezone.now() - timedelta(seconds=settings.API_WEBHOOK_STALE_SECONDS + 1)
     WebhookDelivery.objects.update(status=WebhookStatus.SENDING, attempts=1, updated_at=stale)
-    assert services.webhooks_sweep() == 2
+    assert webhooks.webhooks_sweep() == 2
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {WebhookStatus.CREATED}
     drive_webhooks()
     assert len(webhook_endpoint.accepted) == 2
@@ -190,8 +190,8 @@ def test_only_public_events_of_the_channels_own_claims_go_out(citizen, account, 
     esu = register_channel("esu")  # no webhook URL
     claim = _file(egov, citizen, account, jpeg_upload)
     _file(esu, citizen, account_two_meters, jpeg_upload, key="other")
-    claim = claim_take(claim=claim, by=operator)
-    claim_take(claim=claim, by=operator)  # taken again: a private event, not for the channel
+    claim = claim_take(claim=claim, actor=operator)
+    claim_take(claim=claim, actor=operator)  # taken again: a private event, not for the channel
     assert list(WebhookDelivery.objects.values_list("kind", flat=True).order_by("id")) == [
         "registered", "forwarded", "review_started"]
     assert set(WebhookDelivery.objects.values_list("channel__code", flat=True)) == {"egov"}
@@ -199,7 +199,7 @@ def test_only_public_events_of_the_channels_own_claims_go_out(citizen, account, 
     # A disabled channel gets no new events, and its pending ones fail at once.
     egov.channel.active = False
     egov.channel.save()
-    claim_withdraw(claim=claim, citizen=citizen)
+    claim_withdraw(claim=claim, actor=citizen)
     assert WebhookDelivery.objects.count() == 3
     drive_webhooks()
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {WebhookStatus.FAILED}

@@ -1,7 +1,6 @@
 import pytest
 
 from claims.services import claim_take
-from claims.tests.test_services import _register
 from identity.models import Role, StaffAssignment, User
 
 
@@ -28,10 +27,10 @@ def admin_user(db):
 
 
 @pytest.fixture
-def claim(citizen, account, operator, jpeg_upload):
-    return _register(citizen, account, jpeg=jpeg_upload)
+def claim(claim_factory, account):
+    return claim_factory(account=account)
 
 
 @pytest.fixture
 def claim_in_review(claim, operator):
-    return claim_take(claim=claim, by=operator)
+    return claim_take(claim=claim, actor=operator)

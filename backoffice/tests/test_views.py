@@ -53,12 +53,10 @@ def test_operator_of_another_branch_is_refused(client, claim, stranger):
 
 
 @pytest.mark.django_db
-def test_queue_shows_own_and_unassigned_claims_most_urgent_first(client, claim, operator, branch, citizen,
-                                                                account_two_meters, jpeg_upload):
-    from claims.tests.test_services import _register
-
+def test_queue_shows_own_and_unassigned_claims_most_urgent_first(client, claim, operator, branch,
+                                                                account_two_meters, claim_factory):
     other_op = staff("op-yas-2", "operator", branch)
-    second = _register(citizen, account_two_meters, key="x2", jpeg=jpeg_upload)
+    second = claim_factory(account=account_two_meters)
     # second went to the least-loaded operator (op-yas-2); make the first overdue.
     Claim.objects.filter(pk=claim.pk).update(due_on=timezone.localdate() - timedelta(days=2))
     client.force_login(operator)

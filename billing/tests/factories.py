@@ -133,7 +133,7 @@ def _line_meter(line: factory.builder.Resolver) -> Meter:
     if parent.meter is not None:
         return parent.meter
     account = line.invoice.account
-    return account.meters.order_by("pk").first() or MeterFactory(account=account)
+    return account.meters.order_by("pk").first() or MeterFactory.create(account=account)
 
 
 class InvoiceLineFactory(DjangoModelFactory):

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from billing.management.commands.seed_demo import DEMO_PASSWORD, luhn_digit
+from billing.demo import luhn_digit
 from billing.models import (
     Account,
     Branch,
@@ -22,6 +22,7 @@ from billing.models import (
     Tariff,
 )
 from billing.pricing import TariffRate, price_consumption
+from identity.demo import DEMO_PASSWORD
 from identity.models import Role, StaffAssignment
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,7 @@ import pytest
 
 from claims.deadlines import WorkingCalendar, compute_due_on
 from claims.models import WorkingDayTransfer
+from conftest import baku
 
 
 @pytest.fixture
@@ -46,6 +47,15 @@ def test_open_pause_counts_up_to_today(cal):
     due = compute_due_on(registered_on=date(2026, 11, 2), working_days=15, calendar=cal,
                          pauses=[(date(2026, 11, 20), None)], today=date(2026, 11, 24))
     # Waiting since Friday 20 Nov; by Tuesday 24 Nov two working days (23, 24) are paused.
+    assert due == date(2026, 11, 27)
+
+
+@pytest.mark.parametrize("clock", [baku(2026, 11, 24), baku(2026, 12, 6), baku(2027, 1, 1, 23, 59)],
+                         ids=["that-tuesday", "a-sunday-later", "new-years-night"])
+def test_the_due_date_depends_on_the_day_given_not_on_the_clock(clock, cal, time_machine):
+    time_machine.move_to(clock, tick=False)
+    due = compute_due_on(registered_on=date(2026, 11, 2), working_days=15, calendar=cal,
+                         pauses=[(date(2026, 11, 20), None)], today=date(2026, 11, 24))
     assert due == date(2026, 11, 27)
 
 

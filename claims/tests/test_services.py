@@ -7,8 +7,9 @@ from audit.models import AuditEntry
 from billing.gateway import get_gateway
 from claims.evidence import photo_store
 from claims.models import Claim, ClaimEvent, ReasonTemplate
-from claims.services import ClaimError, DuplicateOpenClaim, MeterDeclaration, claim_move, claim_register
-from claims.transitions import ClaimStatus, IllegalTransition
+from claims.services import ClaimError, DuplicateOpenClaim, MeterDeclaration, claim_close_no_correction, claim_register
+from claims.transitions import ClaimStatus
+from claims.workflow import IllegalMove
 from identity.models import Role, StaffAssignment, User
 from notifications.models import Delivery
 
@@ -104,10 +105,10 @@ def test_no_consent_no_claim(citizen, account, operator, jpeg_upload):
 def test_failure_inside_registration_leaves_nothing(citizen, account, operator, jpeg_upload, monkeypatch):
     import claims.services as services
 
-    def broken_forward(**kwargs):
+    def broken_forward(claim):
         raise RuntimeError("routing down")
 
-    monkeypatch.setattr(services, "claim_forward", broken_forward)
+    monkeypatch.setattr(services, "_forward", broken_forward)
     with pytest.raises(RuntimeError):
         _register(citizen, account, jpeg=jpeg_upload)
     assert not Claim.objects.exists()
@@ -139,8 +140,8 @@ def test_illegal_transition_is_refused_and_changes_nothing(citizen, account, ope
     claim = _register(citizen, account, jpeg=jpeg_upload)
     events_before = ClaimEvent.objects.filter(claim=claim).count()
     audit_before = AuditEntry.objects.filter(claim=claim).count()
-    with pytest.raises(IllegalTransition):
-        claim_move(claim=claim, to=ClaimStatus.CLOSED, by=operator, kind="closed")
+    with pytest.raises(IllegalMove):
+        claim_close_no_correction(claim=claim, actor=operator, explanation="no")
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.FORWARDED
     assert ClaimEvent.objects.filter(claim=claim).count() == events_before
@@ -181,7 +182,9 @@ def test_abandoned_draft_photos_are_purged_after_a_day(jpeg_upload):
 
     old = photo_store(jpeg_upload())
     fresh = photo_store(jpeg_upload())
-    past = time.time() - 2 * 86400
-    os.utime(default_storage.path(old.path), (past, past))
+    # File times are set from the test's clock (the suite may run with TEST_CLOCK set).
+    now = time.time()
+    os.utime(default_storage.path(old.path), (now - 2 * 86400, now - 2 * 86400))
+    os.utime(default_storage.path(fresh.path), (now, now))
     assert drafts_purge() == 1
     assert not default_storage.exists(old.path) and default_storage.exists(fresh.path)

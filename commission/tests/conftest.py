@@ -71,8 +71,8 @@ def bring_to_commission(citizen, account, operator, jpeg, *, key="k1", language=
         reason_text="", meters=meters, phone="+994501234567", email="resad@example.az", comment="",
         language=language, login_method="asan_signature", submission_key=key, consent=True,
     )
-    claim = claim_take(claim=claim, by=operator)
-    claim_propose_correction(claim=claim, by=operator,
+    claim = claim_take(claim=claim, actor=operator)
+    claim_propose_correction(claim=claim, actor=operator,
                              readings={line.meter_serial: line.current_reading - 200 for line in inv.lines},
                              note="Nəzarətçi göstəricini səhv oxuyub; sayğacın şəkli 200 m³ az göstərir.")
     claim.refresh_from_db()
@@ -86,10 +86,10 @@ def claim(citizen, account, operator, jpeg_upload):
 
 @pytest.fixture
 def meeting(secretary, member):
-    return meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-2026/07",
+    return meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number="K-2026/07",
                         members=[secretary, member])
 
 
 @pytest.fixture
 def item(meeting, secretary, claim):
-    return agenda_add(meeting=meeting, by=secretary, claim=claim)
+    return agenda_add(meeting=meeting, actor=secretary, claim=claim)

@@ -10,7 +10,7 @@ from audit.models import AuditEntry
 from billing.gateway import get_gateway
 from billing.models import Adjustment
 from claims.models import ProposalStatus
-from claims.services import ClaimError, claim_return_to_review
+from claims.services import ClaimError
 from claims.transitions import ClaimOutcome, ClaimStatus
 from commission import services
 from commission.models import AgendaItem, DecisionKind
@@ -19,6 +19,7 @@ from commission.services import (
     CommissionError,
     agenda_add,
     agenda_remove,
+    commission_return,
     decision_approve,
     decision_refuse,
     meeting_close,
@@ -54,7 +55,7 @@ def test_approve_posts_one_adjustment_and_the_balance_changes_by_the_amount(item
     gw = get_gateway()
     before = gw.balance(account.subscriber_code)
 
-    decided = decision_approve(item=item, by=member)
+    decided = decision_approve(item=item, actor=member)
 
     assert decided.amount == Decimal("-200.00") == item.proposal.difference
     adjustments = Adjustment.objects.filter(account=account)
@@ -69,7 +70,7 @@ def test_approve_posts_one_adjustment_and_the_balance_changes_by_the_amount(item
 
 def test_retrying_the_posting_of_a_decision_does_not_post_twice(item, member, account):
     gw = get_gateway()
-    decided = decision_approve(item=item, by=member)
+    decided = decision_approve(item=item, actor=member)
     balance = gw.balance(account.subscriber_code)
 
     again = gw.post_adjustment(reference=decided.adjustment_reference, subscriber_code=account.subscriber_code,
@@ -82,9 +83,9 @@ def test_retrying_the_posting_of_a_decision_does_not_post_twice(item, member, ac
 
 
 def test_approving_again_is_refused_and_posts_nothing_more(item, member, secretary, account):
-    decision_approve(item=item, by=member)
+    decision_approve(item=item, actor=member)
     with pytest.raises(CommissionError, match="artıq qəbul edilib"):
-        decision_approve(item=item, by=secretary)
+        decision_approve(item=item, actor=secretary)
     assert Adjustment.objects.filter(account=account).count() == 1
 
 
@@ -97,7 +98,7 @@ def test_a_decision_whose_posting_outlived_a_failed_attempt_completes_with_that_
                        invoice_number=item.claim.invoice_number, amount=Decimal("-200.00"),
                        posted_on=timezone.localdate(), claim_number=item.claim.number, note="first attempt")
 
-    decided = decision_approve(item=item, by=member)
+    decided = decision_approve(item=item, actor=member)
 
     assert decided.decision == DecisionKind.APPROVED
     assert Adjustment.objects.filter(account=account).count() == 1
@@ -112,7 +113,7 @@ def test_a_retry_asking_another_amount_than_billing_holds_is_refused(item, membe
                        invoice_number=item.claim.invoice_number, amount=Decimal("-150.00"),
                        posted_on=timezone.localdate(), claim_number=item.claim.number, note="first attempt")
     with pytest.raises(CommissionError, match=f"{_money(Decimal('-150.00'))} AZN") as refused:
-        decision_approve(item=item, by=member)
+        decision_approve(item=item, actor=member)
     assert refused.value.field == "amount"
     item.refresh_from_db()
     assert item.decision == ""
@@ -129,12 +130,12 @@ def test_a_failure_after_posting_rolls_everything_back_and_the_retry_posts_once(
 
     monkeypatch.setattr(services, "decision_letter_pdf", broken_letter)
     with pytest.raises(RuntimeError):
-        decision_approve(item=item, by=member)
+        decision_approve(item=item, actor=member)
     _nothing_decided(item, item.claim)
     assert gw.balance(account.subscriber_code) == before
     monkeypatch.undo()
 
-    decision_approve(item=item, by=member)
+    decision_approve(item=item, actor=member)
     assert Adjustment.objects.filter(account=account).count() == 1
     assert gw.balance(account.subscriber_code) == before - Decimal("200.00")
 
@@ -156,14 +157,14 @@ def test_a_failure_after_the_letter_is_stored_leaves_no_letter_file(item, member
     monkeypatch.setattr(default_storage, "save", save)
     monkeypatch.setattr(AgendaItem, "save", broken_save)
     with pytest.raises(RuntimeError):
-        decision_approve(item=item, by=member)
+        decision_approve(item=item, actor=member)
     assert stored and not default_storage.exists(stored[0])
     monkeypatch.undo()
     _nothing_decided(item, item.claim)
 
 
 def test_approve_closes_the_claim_corrected_and_tells_the_citizen_amount_and_new_balance(item, member, account):
-    decision_approve(item=item, by=member)
+    decision_approve(item=item, actor=member)
     claim = item.claim
     claim.refresh_from_db()
     new_balance = get_gateway().balance(account.subscriber_code)
@@ -184,7 +185,7 @@ def test_approve_closes_the_claim_corrected_and_tells_the_citizen_amount_and_new
 
 
 def test_the_decision_letter_is_a_pdf_with_the_claim_and_protocol(item, member):
-    decided = decision_approve(item=item, by=member)
+    decided = decision_approve(item=item, actor=member)
     assert decided.letter
     with decided.letter.open("rb") as fh:
         pdf = fh.read()
@@ -198,7 +199,7 @@ def test_the_decision_letter_is_a_pdf_with_the_claim_and_protocol(item, member):
 def test_the_letter_is_in_english_for_a_claim_in_english(citizen, account, operator, jpeg_upload, meeting,
                                                          secretary, member):
     claim = bring_to_commission(citizen, account, operator, jpeg_upload, language="en")
-    decided = decision_approve(item=agenda_add(meeting=meeting, by=secretary, claim=claim), by=member)
+    decided = decision_approve(item=agenda_add(meeting=meeting, actor=secretary, claim=claim), actor=member)
     with decided.letter.open("rb") as fh:
         pdf = fh.read()
     assert b"Decision of the permanent commission" in pdf
@@ -209,11 +210,11 @@ def test_the_letter_is_in_english_for_a_claim_in_english(citizen, account, opera
 
 def test_a_changed_amount_needs_a_note(item, member, account):
     with pytest.raises(CommissionError) as refused:
-        decision_approve(item=item, by=member, amount=Decimal("-150.00"))
+        decision_approve(item=item, actor=member, amount=Decimal("-150.00"))
     assert refused.value.field == "note"
     _nothing_decided(item, item.claim)
 
-    decided = decision_approve(item=item, by=member, amount=Decimal("-150.00"),
+    decided = decision_approve(item=item, actor=member, amount=Decimal("-150.00"),
                                note="Sayğacın şəklinə görə 150 m³ artıq hesablanıb.")
     assert decided.amount == Decimal("-150.00")
     assert Adjustment.objects.get(account=account).amount == Decimal("-150.00")
@@ -223,7 +224,7 @@ def test_a_changed_amount_needs_a_note(item, member, account):
 
 def test_a_zero_amount_is_refused(item, member):
     with pytest.raises(CommissionError) as refused:
-        decision_approve(item=item, by=member, amount=Decimal("0"), note="heç nə")
+        decision_approve(item=item, actor=member, amount=Decimal("0"), note="heç nə")
     assert refused.value.field == "amount"
     _nothing_decided(item, item.claim)
 
@@ -234,46 +235,63 @@ def test_four_eyes_whoever_proposed_cannot_decide_even_as_a_member_present(citiz
                                                                          secretary):
     StaffAssignment.objects.create(user=operator, role=Role.COMMISSION_MEMBER, branch=None)
     claim = bring_to_commission(citizen, account, operator, jpeg_upload)
-    meeting = meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-4E",
+    meeting = meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number="K-4E",
                            members=[secretary, operator])
-    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+    item = agenda_add(meeting=meeting, actor=secretary, claim=claim)
 
     with pytest.raises(ClaimError, match="dörd göz"):
-        decision_approve(item=item, by=operator)
+        decision_approve(item=item, actor=operator)
     with pytest.raises(ClaimError, match="dörd göz"):
-        decision_refuse(item=item, by=operator, reason="Əsas yoxdur")
+        decision_refuse(item=item, actor=operator, reason="Əsas yoxdur")
     _nothing_decided(item, claim)
 
 
 def test_a_member_not_present_at_the_meeting_cannot_decide(item, member_absent):
     with pytest.raises(ClaimError, match="iştirak edən"):
-        decision_approve(item=item, by=member_absent)
+        decision_approve(item=item, actor=member_absent)
     with pytest.raises(ClaimError, match="iştirak edən"):
-        decision_refuse(item=item, by=member_absent, reason="Əsas yoxdur")
+        decision_refuse(item=item, actor=member_absent, reason="Əsas yoxdur")
     _nothing_decided(item, item.claim)
 
 
 def test_a_member_who_lost_the_commission_role_cannot_decide(item, member):
     StaffAssignment.objects.filter(user=member).delete()
     with pytest.raises(ClaimError):
-        decision_approve(item=item, by=member)
+        decision_approve(item=item, actor=member)
     _nothing_decided(item, item.claim)
 
 
 def test_no_decision_before_the_meeting_is_held(claim, secretary, member):
-    meeting = meeting_open(by=secretary, held_on=timezone.localdate() + timedelta(days=3), protocol_number="K-NEXT",
+    meeting = meeting_open(actor=secretary, held_on=timezone.localdate() + timedelta(days=3), protocol_number="K-NEXT",
                            members=[secretary, member])
-    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+    item = agenda_add(meeting=meeting, actor=secretary, claim=claim)
     with pytest.raises(CommissionError, match="hələ keçirilməyib"):
-        decision_approve(item=item, by=member)
+        decision_approve(item=item, actor=member)
     _nothing_decided(item, claim)
 
 
-def test_a_claim_returned_to_review_cannot_be_decided(item, member, operator):
-    claim_return_to_review(claim=item.claim, by=operator, kind="returned_from_commission")
-    with pytest.raises(CommissionError, match="qüvvədə deyil"):
-        decision_approve(item=item, by=member)
+def test_a_claim_returned_to_its_operator_cannot_be_decided(item, member, secretary):
+    commission_return(claim=item.claim, actor=secretary, reason="Yerində yoxlama lazımdır.")
+    claim = item.claim
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.IN_REVIEW
+    assert claim.proposals.get().status == ProposalStatus.WITHDRAWN
+    assert not AgendaItem.objects.filter(pk=item.pk).exists()  # the undecided item went with it
+    assert claim.events.filter(kind="returned_from_commission", public=True).exists()
+    with pytest.raises(CommissionError):
+        decision_approve(item=item, actor=member)
     assert not Adjustment.objects.exists()
+
+
+def test_only_the_secretary_returns_a_claim_and_with_a_reason(item, member, operator, secretary):
+    for actor in (member, operator):
+        with pytest.raises(CommissionError):
+            commission_return(claim=item.claim, actor=actor, reason="Yenidən baxılsın.")
+    with pytest.raises(CommissionError, match="səbəbini"):
+        commission_return(claim=item.claim, actor=secretary, reason="  ")
+    item.claim.refresh_from_db()
+    assert item.claim.status == ClaimStatus.AT_COMMISSION
+    assert AgendaItem.objects.filter(pk=item.pk).exists()
 
 
 # --- refusal ----------------------------------------------------------------------------------
@@ -282,7 +300,7 @@ def test_refuse_closes_the_claim_with_the_reason_and_tells_the_citizen(item, mem
     balance = get_gateway().balance(account.subscriber_code)
     reason = "Yerində yoxlama fakturadakı göstəricini təsdiq etdi."
 
-    decided = decision_refuse(item=item, by=member, reason=f"  {reason} ")
+    decided = decision_refuse(item=item, actor=member, reason=f"  {reason} ")
 
     claim = item.claim
     claim.refresh_from_db()
@@ -305,7 +323,7 @@ def test_refuse_closes_the_claim_with_the_reason_and_tells_the_citizen(item, mem
 
 def test_refuse_needs_a_reason(item, member):
     with pytest.raises(CommissionError) as refused:
-        decision_refuse(item=item, by=member, reason="   ")
+        decision_refuse(item=item, actor=member, reason="   ")
     assert refused.value.field == "reason"
     _nothing_decided(item, item.claim)
 
@@ -314,8 +332,8 @@ def test_refuse_needs_a_reason(item, member):
 
 def test_only_the_secretary_opens_a_meeting(member, secretary):
     with pytest.raises(CommissionError, match="katibi"):
-        meeting_open(by=member, held_on=timezone.localdate(), protocol_number="K-1", members=[member])
-    meeting = meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number=" K-1 ", members=[member])
+        meeting_open(actor=member, held_on=timezone.localdate(), protocol_number="K-1", members=[member])
+    meeting = meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number=" K-1 ", members=[member])
     assert meeting.protocol_number == "K-1"
     assert list(meeting.members.all()) == [member]
     assert AuditEntry.objects.filter(action="commission_meeting_opened", object_id=str(meeting.pk)).exists()
@@ -323,36 +341,37 @@ def test_only_the_secretary_opens_a_meeting(member, secretary):
 
 def test_a_protocol_number_is_used_once(meeting, secretary, member):
     with pytest.raises(CommissionError, match="K-2026/07 nömrəli protokol artıq var") as refused:
-        meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="k-2026/07", members=[member])
+        meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number="k-2026/07", members=[member])
     assert refused.value.field == "protocol_number"
 
 
 def test_members_must_hold_a_commission_role(secretary, operator):
     with pytest.raises(CommissionError, match="Komissiyanın üzvü deyil: Leyla Məmmədova") as refused:
-        meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-2", members=[secretary, operator])
+        meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number="K-2",
+                     members=[secretary, operator])
     assert refused.value.field == "members"
 
 
 def test_agenda_add_needs_a_claim_at_the_commission_once(claim, meeting, secretary, member, operator):
     with pytest.raises(CommissionError, match="katibi"):
-        agenda_add(meeting=meeting, by=member, claim=claim)
+        agenda_add(meeting=meeting, actor=member, claim=claim)
     assert list(claims_awaiting_agenda()) == [claim]
 
-    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+    item = agenda_add(meeting=meeting, actor=secretary, claim=claim)
 
     assert item.proposal == claim.proposals.get(status=ProposalStatus.PENDING)
     assert list(claims_awaiting_agenda()) == []
-    other = meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-3", members=[member])
+    other = meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number="K-3", members=[member])
     with pytest.raises(CommissionError, match="K-2026/07 nömrəli protokolun gündəliyindədir"):
-        agenda_add(meeting=other, by=secretary, claim=claim)
+        agenda_add(meeting=other, actor=secretary, claim=claim)
     assert claim.events.filter(kind="commission_agenda", public=False).exists()
 
 
 def test_a_claim_in_review_cannot_go_on_the_agenda(citizen, account, operator, jpeg_upload, meeting, secretary):
     claim = bring_to_commission(citizen, account, operator, jpeg_upload)
-    claim_return_to_review(claim=claim, by=operator, kind="returned_from_commission")
+    commission_return(claim=claim, actor=secretary, reason="Yerində yoxlama lazımdır.")
     with pytest.raises(CommissionError):
-        agenda_add(meeting=meeting, by=secretary, claim=claim)
+        agenda_add(meeting=meeting, actor=secretary, claim=claim)
     assert not AgendaItem.objects.exists()
 
 
@@ -360,13 +379,14 @@ def test_a_claim_sent_again_replaces_its_stale_agenda_item(item, secretary, oper
     from claims.services import claim_propose_correction
 
     claim = item.claim
-    claim_return_to_review(claim=claim, by=operator, kind="returned_from_commission")
+    commission_return(claim=claim, actor=secretary, reason="Yerində yoxlama lazımdır.")
     line = claim.invoice_snapshot["lines"][0]
-    claim_propose_correction(claim=claim, by=operator, readings={line["meter_serial"]: line["current_reading"] - 100},
+    claim_propose_correction(claim=claim, actor=operator,
+                             readings={line["meter_serial"]: line["current_reading"] - 100},
                              note="Yenidən baxıldı.")
     assert list(claims_awaiting_agenda()) == [claim]
 
-    fresh = agenda_add(meeting=meeting, by=secretary, claim=claim)
+    fresh = agenda_add(meeting=meeting, actor=secretary, claim=claim)
 
     assert list(AgendaItem.objects.filter(claim=claim)) == [fresh]
     assert fresh.proposal.status == ProposalStatus.PENDING and fresh.proposal.difference == Decimal("-100.00")
@@ -374,22 +394,22 @@ def test_a_claim_sent_again_replaces_its_stale_agenda_item(item, secretary, oper
 
 def test_agenda_remove_and_meeting_close(item, secretary, member):
     with pytest.raises(CommissionError, match="qərar qəbul edilməmiş"):
-        meeting_close(meeting=item.meeting, by=secretary)
-    agenda_remove(item=item, by=secretary)
+        meeting_close(meeting=item.meeting, actor=secretary)
+    agenda_remove(item=item, actor=secretary)
     assert not AgendaItem.objects.exists()
     assert list(claims_awaiting_agenda()) == [item.claim]
 
-    closed = meeting_close(meeting=item.meeting, by=secretary)
+    closed = meeting_close(meeting=item.meeting, actor=secretary)
     assert closed.closed
     with pytest.raises(CommissionError, match="bağlanıb"):
-        agenda_add(meeting=closed, by=secretary, claim=item.claim)
+        agenda_add(meeting=closed, actor=secretary, claim=item.claim)
 
 
 def test_a_decided_item_cannot_be_removed(item, secretary, member):
-    decision_approve(item=item, by=member)
+    decision_approve(item=item, actor=member)
     with pytest.raises(CommissionError):
-        agenda_remove(item=item, by=secretary)
-    assert meeting_close(meeting=item.meeting, by=secretary).closed
+        agenda_remove(item=item, actor=secretary)
+    assert meeting_close(meeting=item.meeting, actor=secretary).closed
 
 
 def test_letter_for_claim_is_none_until_decided(item):
@@ -397,11 +417,11 @@ def test_letter_for_claim_is_none_until_decided(item):
 
 
 def test_a_secretary_who_is_also_present_may_decide(item, secretary):
-    assert decision_refuse(item=item, by=secretary, reason="Əsas yoxdur.").decision == DecisionKind.REFUSED
+    assert decision_refuse(item=item, actor=secretary, reason="Əsas yoxdur.").decision == DecisionKind.REFUSED
 
 
 def test_an_administrator_without_a_commission_role_cannot_decide(item, meeting):
     admin = make_staff("admin-1", Role.ADMINISTRATOR)
     meeting.members.add(admin)
     with pytest.raises(CommissionError):
-        decision_approve(item=item, by=admin)
+        decision_approve(item=item, actor=admin)

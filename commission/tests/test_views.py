@@ -28,7 +28,7 @@ def test_an_operator_gets_403_on_the_commission_pages(client, operator, item):
     client.force_login(operator)
     assert client.get(reverse("commission:agenda")).status_code == 403
     assert client.get(reverse("commission:meeting", args=[item.meeting_id])).status_code == 403
-    response = client.post(reverse("commission:approve", args=[item.pk]), {"item-%d-approve-amount" % item.pk: "-200"})
+    response = client.post(reverse("commission:approve", args=[item.pk]), {f"item-{item.pk}-approve-amount": "-200"})
     assert response.status_code == 403
     assert not Adjustment.objects.exists()
 
@@ -58,7 +58,7 @@ def test_only_the_secretary_opens_meetings_and_fills_the_agenda(client, member, 
 
 def test_the_letter_is_served_to_staff_who_see_the_claim_and_404_to_others(client, item, member, operator,
                                                                          other_branch):
-    decision_approve(item=item, by=member)
+    decision_approve(item=item, actor=member)
     url = reverse("commission:letter", args=[item.pk])
 
     client.force_login(member)
@@ -177,7 +177,7 @@ def test_the_meeting_page_makes_the_same_queries_for_one_item_or_many(client, me
     one = len(ctx.captured_queries)
     for i in range(3):
         acc = make_account(code=f"10203042{i:02d}", branch=branch, holder_fin=citizen.fin, holder_name="Əliyev R.")
-        agenda_add(meeting=item.meeting, by=secretary,
+        agenda_add(meeting=item.meeting, actor=secretary,
                    claim=bring_to_commission(citizen, acc, operator, jpeg_upload, key=f"m{i}"))
     with CaptureQueriesContext(connection) as ctx:
         client.get(url)
@@ -190,9 +190,9 @@ def test_the_proposer_sees_no_decision_forms(client, operator, secretary, citize
 
     StaffAssignment.objects.create(user=operator, role=Role.COMMISSION_MEMBER, branch=None)
     claim = bring_to_commission(citizen, account, operator, jpeg_upload)
-    meeting = meeting_open(by=secretary, held_on=timezone.localdate(), protocol_number="K-4E",
+    meeting = meeting_open(actor=secretary, held_on=timezone.localdate(), protocol_number="K-4E",
                            members=[secretary, operator])
-    item = agenda_add(meeting=meeting, by=secretary, claim=claim)
+    item = agenda_add(meeting=meeting, actor=secretary, claim=claim)
     client.force_login(operator)
     html = _html(client.get(reverse("commission:meeting", args=[meeting.pk])))
     assert "dörd göz" in html

@@ -42,7 +42,7 @@ from .keys import ASYMMETRIC_ALGORITHMS, MALFORMED, RemoteKeySet
 from .pending import UNKNOWN_STATE, pending_pop, pending_push
 
 NOT_CONFIRMED = _("“Asan Login” bu girişi təsdiq etmədi. Yenidən daxil olun.")
-TOKEN_PARAM = "token"
+TOKEN_PARAM = "token"  # noqa: S105 - the name of a query parameter, not a secret
 
 
 class AsanLoginProvider(IdentityProvider):

@@ -10,6 +10,7 @@ key ids cannot turn the portal into a flood of requests against the SSO.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
@@ -61,7 +62,8 @@ class RemoteKeySet:
         return self._fetch()
 
     @staticmethod
-    def _candidates(keys: list[dict[str, Any]], kid: str | None, alg: str) -> list[Any]:
+    def _candidates(keys: Sequence[object], kid: str | None, alg: str) -> list[Any]:
+        # The key set comes off the network: an entry need not be a JSON object.
         found = []
         for jwk in keys:
             if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":

@@ -137,12 +137,12 @@ class OidcProvider(IdentityProvider):
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": entry["redirect_uri"],
                 "code_verifier": entry["verifier"]}
         headers: dict[str, str] = {}
-        if self.token_auth_method == "client_secret_basic":
+        if self.token_auth_method == "client_secret_basic":  # noqa: S105 - a method name, not a secret
             pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
         else:
             form["client_id"] = self.client_id
-            if self.token_auth_method == "client_secret_post":
+            if self.token_auth_method == "client_secret_post":  # noqa: S105 - a method name, not a secret
                 form["client_secret"] = self.client_secret
         resp = http.request("POST", meta["token_endpoint"], form=form, headers=headers)
         if 400 <= resp.status < 500:

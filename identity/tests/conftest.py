@@ -89,7 +89,12 @@ class OidcProviderProcess:
     def authorize(self, authorize_url: str, *, sub: str | None = None, deny: bool = False) -> str:
         """Submit the provider's authorization form as the citizen would; returns where the
         provider sends the browser next."""
-        status, headers, body = http("POST", authorize_url, form={"action": "deny"} if deny else {"sub": sub})
+        if deny:
+            form = {"action": "deny"}
+        else:
+            assert sub is not None, "authorize as which citizen?"
+            form = {"sub": sub}
+        status, headers, body = http("POST", authorize_url, form=form)
         assert status == 302, body[:500]
         return headers["Location"]
 

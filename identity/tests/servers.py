@@ -118,7 +118,8 @@ def http(method: str, url: str, *, form: dict[str, str] | None = None, json_body
         hdrs["Content-Type"] = "application/json"
     opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with opener.open(urllib.request.Request(url, data=data, method=method, headers=hdrs), timeout=10) as resp:
+        # The test's own loopback servers over http(s); never a file: or other scheme.
+        with opener.open(urllib.request.Request(url, data=data, method=method, headers=hdrs), timeout=10) as resp:  # noqa: S310
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()

@@ -11,8 +11,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from claims.deadlines import WorkingCalendar
-from claims.services import claim_take
-from claims.tests.test_services import _register
+from claims.models import WorkingDayTransfer
 from identity.models import Role, StaffAssignment, User
 from inspections.models import VisitWindow
 from inspections.services import inspection_order
@@ -70,22 +69,29 @@ def visit_day():
 
 
 @pytest.fixture
-def claim_in_review(citizen, account, operator, jpeg_upload):
-    claim = _register(citizen, account, jpeg=jpeg_upload)
-    return claim_take(claim=claim, by=operator)
+def cabinet_transfers(db):
+    """A Cabinet decree of the yearly kind (the days are made up): Saturday 5 December 2026
+    becomes a working day and Monday 7 December a day off. Ask for it before the fixtures that
+    pick a visit day."""
+    WorkingDayTransfer.objects.create(day=date(2026, 12, 5), is_working_day=True, decree="test: Saturday worked")
+    WorkingDayTransfer.objects.create(day=date(2026, 12, 7), is_working_day=False, decree="test: Monday off")
 
 
 @pytest.fixture
-def two_meter_claim(citizen, account_two_meters, operator, jpeg_upload):
-    claim = _register(citizen, account_two_meters, key="two", jpeg=jpeg_upload)
-    return claim_take(claim=claim, by=operator)
+def claim_in_review(claim_factory, account, operator):
+    return claim_factory(in_review=True, account=account, operator=operator)
+
+
+@pytest.fixture
+def two_meter_claim(claim_factory, account_two_meters, operator):
+    return claim_factory(in_review=True, account=account_two_meters, operator=operator)
 
 
 @pytest.fixture
 def order(operator, inspector, visit_day):
     """Order an inspection of ``claim`` for the inspector on the next working day, morning."""
     def make(claim, *, who=None, day=None, window=VisitWindow.MORNING):
-        return inspection_order(claim=claim, by=operator, inspector=who or inspector, visit_on=day or visit_day,
+        return inspection_order(claim=claim, actor=operator, inspector=who or inspector, visit_on=day or visit_day,
                                 window=window)
     return make
 

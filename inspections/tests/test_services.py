@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 def _result(inspection, by, jpeg_upload, **overrides):
     photo = photo_store(jpeg_upload(exif=True))
     readings = {ev.meter_serial: ev.declared_reading for ev in inspection.claim.evidence.all()}
-    kwargs = dict(inspection=inspection, by=by, readings=readings, seal_state=SealState.INTACT,
+    kwargs = dict(inspection=inspection, actor=by, readings=readings, seal_state=SealState.INTACT,
                   note="Sayğac işləkdir.", photo_path=photo.path, photo_content_type=photo.content_type)
     kwargs.update(overrides)
     return inspection_record_result(**kwargs)
@@ -43,7 +43,7 @@ def _snapshot(claim):
 
 def test_order_moves_the_claim_to_inspection_and_tells_the_citizen_date_and_window(
         claim_in_review, operator, inspector, visit_day):
-    inspection = inspection_order(claim=claim_in_review, by=operator, inspector=inspector, visit_on=visit_day,
+    inspection = inspection_order(claim=claim_in_review, actor=operator, inspector=inspector, visit_on=visit_day,
                                   window=VisitWindow.AFTERNOON)
 
     claim = Claim.objects.get(pk=claim_in_review.pk)
@@ -67,8 +67,8 @@ def test_the_citizen_is_told_in_their_language(citizen, account, operator, inspe
     from claims.services import claim_take
     from claims.tests.test_services import _register
 
-    claim = claim_take(claim=_register(citizen, account, jpeg=jpeg_upload, language="en"), by=operator)
-    inspection_order(claim=claim, by=operator, inspector=inspector, visit_on=visit_day, window=VisitWindow.MORNING)
+    claim = claim_take(claim=_register(citizen, account, jpeg=jpeg_upload, language="en"), actor=operator)
+    inspection_order(claim=claim, actor=operator, inspector=inspector, visit_on=visit_day, window=VisitWindow.MORNING)
     email = Delivery.objects.get(claim=claim, event="inspection_scheduled", medium="email")
     assert email.language == "en"
     assert "Date: " + f"{visit_day:%d.%m.%Y}" in email.body and "09:00–13:00" in email.body
@@ -82,10 +82,10 @@ def test_ordering_from_a_wrong_state_is_refused_and_changes_nothing(state, citiz
 
     claim = _register(citizen, account, jpeg=jpeg_upload)
     if state == "inspection":
-        order(claim_take(claim=claim, by=operator))
+        order(claim_take(claim=claim, actor=operator))
     before = _snapshot(claim)
     with pytest.raises(ClaimError, match="yalnız araşdırılan müraciət"):
-        inspection_order(claim=claim, by=operator, inspector=inspector, visit_on=visit_day,
+        inspection_order(claim=claim, actor=operator, inspector=inspector, visit_on=visit_day,
                          window=VisitWindow.MORNING)
     assert _snapshot(claim) == before
 
@@ -93,7 +93,7 @@ def test_ordering_from_a_wrong_state_is_refused_and_changes_nothing(state, citiz
 def test_an_inspector_of_another_branch_cannot_be_ordered(claim_in_review, operator, foreign_inspector, visit_day):
     before = _snapshot(claim_in_review)
     with pytest.raises(ClaimError, match="filialına aid deyil"):
-        inspection_order(claim=claim_in_review, by=operator, inspector=foreign_inspector, visit_on=visit_day,
+        inspection_order(claim=claim_in_review, actor=operator, inspector=foreign_inspector, visit_on=visit_day,
                          window=VisitWindow.MORNING)
     assert _snapshot(claim_in_review) == before
 
@@ -101,7 +101,7 @@ def test_an_inspector_of_another_branch_cannot_be_ordered(claim_in_review, opera
 def test_an_operator_of_another_branch_cannot_order(claim_in_review, other_branch, inspector, visit_day):
     stranger = staff("op-gnc-1", "operator", other_branch)
     with pytest.raises(ClaimError, match="səlahiyyətiniz yoxdur"):
-        inspection_order(claim=claim_in_review, by=stranger, inspector=inspector, visit_on=visit_day,
+        inspection_order(claim=claim_in_review, actor=stranger, inspector=inspector, visit_on=visit_day,
                          window=VisitWindow.MORNING)
     assert Claim.objects.get(pk=claim_in_review.pk).status == ClaimStatus.IN_REVIEW
 
@@ -113,7 +113,7 @@ def test_an_operator_of_another_branch_cannot_order(claim_in_review, other_branc
 def test_a_past_day_or_a_sunday_is_refused(day, message, claim_in_review, operator, inspector):
     before = _snapshot(claim_in_review)
     with pytest.raises(ClaimError, match=message):
-        inspection_order(claim=claim_in_review, by=operator, inspector=inspector, visit_on=day(),
+        inspection_order(claim=claim_in_review, actor=operator, inspector=inspector, visit_on=day(),
                          window=VisitWindow.MORNING)
     assert _snapshot(claim_in_review) == before
 
@@ -126,7 +126,7 @@ def test_the_result_returns_the_claim_to_review_with_readings_and_a_clean_photo(
     ev = inspection.claim.evidence.get()
     with django_capture_on_commit_callbacks(execute=True):
         done = inspection_record_result(
-            inspection=inspection, by=inspector, readings={ev.meter_serial: 1234}, seal_state=SealState.BROKEN,
+            inspection=inspection, actor=inspector, readings={ev.meter_serial: 1234}, seal_state=SealState.BROKEN,
             note="Plomb qırılıb.", photo_path=draft.path, photo_content_type=draft.content_type)
 
     assert done.status == InspectionStatus.DONE and done.recorded_at is not None
@@ -181,7 +181,7 @@ def test_a_result_is_recorded_once(inspection, inspector, jpeg_upload):
 def test_no_result_for_a_claim_withdrawn_meanwhile(inspection, inspector, citizen, jpeg_upload):
     from claims.services import claim_withdraw
 
-    claim_withdraw(claim=inspection.claim, citizen=citizen)
+    claim_withdraw(claim=inspection.claim, actor=citizen)
     with pytest.raises(ClaimError, match="artıq qüvvədə deyil"):
         _result(inspection, inspector, jpeg_upload)
     assert InspectionReading.objects.count() == 0
@@ -191,7 +191,7 @@ def test_no_result_for_a_claim_withdrawn_meanwhile(inspection, inspector, citize
 
 def test_no_access_reschedules_for_the_same_inspector_and_tells_the_citizen(inspection, inspector):
     new_day = next_working_day(3)
-    new = inspection_no_access(inspection=inspection, by=inspector, new_visit_on=new_day,
+    new = inspection_no_access(inspection=inspection, actor=inspector, new_visit_on=new_day,
                                new_window=VisitWindow.AFTERNOON, note="Qapını açan olmadı.")
 
     old = Inspection.objects.get(pk=inspection.pk)
@@ -208,10 +208,10 @@ def test_no_access_reschedules_for_the_same_inspector_and_tells_the_citizen(insp
 def test_no_access_needs_a_new_working_day(inspection, inspector):
     before = _snapshot(inspection.claim)
     with pytest.raises(ClaimError, match="iş günü olmalıdır"):
-        inspection_no_access(inspection=inspection, by=inspector, new_visit_on=next_sunday(),
+        inspection_no_access(inspection=inspection, actor=inspector, new_visit_on=next_sunday(),
                              new_window=VisitWindow.MORNING, note="")
     with pytest.raises(ClaimError, match="sizə təyin edilməyib"):
-        inspection_no_access(inspection=inspection, by=staff("insp-x", "inspector", inspection.claim.branch),
+        inspection_no_access(inspection=inspection, actor=staff("insp-x", "inspector", inspection.claim.branch),
                              new_visit_on=next_working_day(2), new_window=VisitWindow.MORNING, note="")
     assert _snapshot(inspection.claim) == before
 
@@ -220,8 +220,8 @@ def test_withdrawal_cancels_the_open_visits(inspection, citizen, inspector, visi
     from claims.services import claim_withdraw
     from inspections.selectors import visits_of_inspector
 
-    claim_withdraw(claim=inspection.claim, citizen=citizen)
-    assert inspections_cancel_open(claim=inspection.claim, by=None) == 0  # already cancelled
+    claim_withdraw(claim=inspection.claim, actor=citizen)
+    assert inspections_cancel_open(claim=inspection.claim, actor=None) == 0  # already cancelled
     assert Inspection.objects.get(pk=inspection.pk).status == InspectionStatus.CANCELLED
     assert visits_of_inspector(inspector=inspector, day=visit_day) == []
     assert AuditEntry.objects.filter(claim=inspection.claim, action="inspections_cancelled").exists()

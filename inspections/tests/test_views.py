@@ -1,3 +1,5 @@
+from datetime import UTC, date, datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -6,15 +8,15 @@ from django.urls import reverse
 from PIL import Image
 
 from audit.models import AuditEntry
-from claims.models import Claim, ClaimEvent
+from claims.models import Claim, ClaimEvent, WorkingDayTransfer
 from claims.services import claim_take
 from claims.tests.test_services import _register
 from claims.transitions import ClaimStatus
-from conftest import image_bytes, make_account
+from conftest import baku, image_bytes, make_account
 from inspections.models import Inspection, InspectionReading, InspectionStatus
 from notifications.models import Delivery
 
-from .conftest import next_sunday, next_working_day
+from .conftest import next_working_day
 
 pytestmark = pytest.mark.django_db
 
@@ -58,16 +60,82 @@ def test_the_list_shows_the_inspectors_visits_of_the_day_with_what_he_needs_at_t
     assert f"?day={next_working_day(1, visit_day).isoformat()}" in html
 
 
-def test_the_list_defaults_to_today(client, inspector, claim_in_review, order):
-    from django.utils import timezone
+# --- the day the list opens on ---------------------------------------------------------------
+# Without a date the list shows today in Baku. Visits are made on working days only, so on a day
+# off it says so and its arrows lead to the working days either side. Each test sets the clock.
 
-    today = timezone.localdate()
+DAY_OFF = "Bu tarix iş günü deyil."
+NO_VISITS = "Bu tarixə sizə təyin edilmiş səfər yoxdur."
+
+
+def _day_page(client, **params):
+    """The list's HTML, and the day it shows with its previous and next working days."""
+    response = client.get(VISITS, params)
+    assert response.status_code == 200
+    ctx = response.context
+    return response.content.decode(), (ctx["day"], ctx["previous_day"], ctx["next_day"])
+
+
+@pytest.mark.time_machine(baku(2026, 12, 2), tick=False)  # a Wednesday
+def test_on_a_working_day_the_list_opens_on_today_with_its_visits(client, inspector, claim_in_review, order):
+    order(claim_in_review, day=date(2026, 12, 2))
     client.force_login(inspector)
-    if today != next_working_day(0):  # today is not a working day: nothing can be scheduled on it
-        assert "Bu tarixə sizə təyin edilmiş səfər yoxdur." in client.get(VISITS).content.decode()
-        return
-    order(claim_in_review, day=today)
-    assert claim_in_review.number in client.get(VISITS).content.decode()
+    html, days = _day_page(client)
+    assert days == (date(2026, 12, 2), date(2026, 12, 1), date(2026, 12, 3))
+    assert "02.12.2026</strong>" in html and "· bu gün" in html
+    assert claim_in_review.number in html and DAY_OFF not in html
+
+
+@pytest.mark.time_machine(baku(2026, 12, 6), tick=False)  # a Sunday
+def test_on_a_sunday_the_list_opens_on_today_says_it_is_a_day_off_and_leads_to_the_working_days(
+        client, inspector, inspection):
+    assert inspection.visit_on == date(2026, 12, 7)  # ordered for the next working day, Monday
+    client.force_login(inspector)
+    html, days = _day_page(client)
+    assert days == (date(2026, 12, 6), date(2026, 12, 4), date(2026, 12, 7))
+    assert "06.12.2026</strong>" in html and "· bu gün" in html
+    assert DAY_OFF in html and NO_VISITS in html and inspection.claim.number not in html
+    html, _days = _day_page(client, day="2026-12-07")
+    assert inspection.claim.number in html and DAY_OFF not in html
+
+
+@pytest.mark.time_machine(baku(2026, 12, 31), tick=False)  # World Azerbaijanis Solidarity Day, a Thursday
+def test_on_a_public_holiday_the_list_says_it_is_a_day_off_and_leads_past_the_new_year(
+        client, inspector, inspection):
+    # Friday 1 January is New Year's Day; its second day, Saturday 2 January, moves to Monday 4.
+    assert inspection.visit_on == date(2027, 1, 5)
+    client.force_login(inspector)
+    html, days = _day_page(client)
+    assert days == (date(2026, 12, 31), date(2026, 12, 30), date(2027, 1, 5))
+    assert DAY_OFF in html and NO_VISITS in html
+    assert inspection.claim.number in _day_page(client, day="2027-01-05")[0]
+
+
+@pytest.mark.time_machine(baku(2026, 12, 5), tick=False)  # a Saturday the Cabinet made a working day
+def test_a_day_the_cabinet_moved_is_a_working_day_or_a_day_off_as_the_decree_says(
+        cabinet_transfers, client, inspector, claim_in_review, order):
+    order(claim_in_review, day=date(2026, 12, 5))
+    client.force_login(inspector)
+    html, days = _day_page(client)
+    # Sunday 6 December is off as always, Monday 7 December by the decree.
+    assert days == (date(2026, 12, 5), date(2026, 12, 4), date(2026, 12, 8))
+    assert claim_in_review.number in html and DAY_OFF not in html
+    html, days = _day_page(client, day="2026-12-07")
+    assert DAY_OFF in html and days == (date(2026, 12, 7), date(2026, 12, 5), date(2026, 12, 8))
+    WorkingDayTransfer.objects.all().delete()  # without the decree the week is an ordinary one
+    assert _day_page(client)[1] == (date(2026, 12, 5), date(2026, 12, 4), date(2026, 12, 7))
+
+
+@pytest.mark.parametrize(("moment", "today", "day_off"), [
+    (datetime(2026, 12, 4, 21, 30, tzinfo=UTC), date(2026, 12, 5), True),  # Friday evening in UTC
+    (datetime(2026, 12, 6, 20, 30, tzinfo=UTC), date(2026, 12, 7), False),  # Sunday evening in UTC
+], ids=["friday-evening-utc", "sunday-evening-utc"])
+def test_today_is_the_date_in_baku_not_in_utc(moment, today, day_off, client, inspector, time_machine):
+    time_machine.move_to(moment, tick=False)  # also sets the process's own zone to UTC, as on a server
+    client.force_login(inspector)
+    html, days = _day_page(client)
+    assert days[0] == today
+    assert (DAY_OFF in html) is day_off
 
 
 def test_a_second_inspector_sees_none_of_them_and_cannot_open_one(client, inspection, second_inspector, visit_day):
@@ -108,7 +176,7 @@ def test_the_list_makes_the_same_queries_for_one_visit_or_five(client, citizen, 
 
     invoices = get_gateway().invoices_of_account(account.subscriber_code)
     claims = [claim_take(claim=_register(citizen, account, key=f"q{i}", invoice=invoices[i], jpeg=jpeg_upload),
-                         by=operator) for i in range(5)]
+                         actor=operator) for i in range(5)]
     order(claims[0])
     client.force_login(inspector)
     client.get(VISITS, {"day": visit_day.isoformat()})  # warm the session and caches
@@ -232,11 +300,13 @@ def test_no_access_reschedules_and_notifies(client, inspection, inspector):
     assert inspection.claim.number in html
 
 
-def test_no_access_on_a_sunday_is_refused_next_to_the_date(client, inspection, inspector):
+@pytest.mark.time_machine(baku(2026, 12, 2), tick=False)  # a Wednesday; the visit is on Thursday 3 December
+@pytest.mark.parametrize("new_day", [date(2026, 12, 6), date(2026, 12, 31)], ids=["sunday", "public-holiday"])
+def test_no_access_on_a_day_off_is_refused_next_to_the_date(new_day, client, inspection, inspector):
     client.force_login(inspector)
     deliveries = Delivery.objects.count()
     response = client.post(visit_url(inspection, "visit_no_access"), {
-        "noaccess-new_visit_on": next_sunday().isoformat(), "noaccess-new_window": "09-13"})
+        "noaccess-new_visit_on": new_day.isoformat(), "noaccess-new_window": "09-13"})
     html = response.content.decode()
     assert response.status_code == 200
     assert 'id="id_noaccess-new_visit_on_error"' in html and "iş günü olmalıdır" in html

@@ -70,9 +70,10 @@ def test_every_template_renders(make_claim, event, language):
 def test_the_migration_is_reversible(default_templates):
     count = NotificationTemplate.objects.count()
     migration.unload(apps, None)
-    assert NotificationTemplate.objects.count() == 0
+    # What is left came with a later migration (inspection_cancelled, 0004).
+    assert set(NotificationTemplate.objects.values_list("event", flat=True)) == {"inspection_cancelled"}
     migration.load(apps, None)
-    assert NotificationTemplate.objects.count() == count == 48
+    assert NotificationTemplate.objects.count() == count == 54
 
 
 def test_loading_keeps_texts_staff_have_edited(default_templates):

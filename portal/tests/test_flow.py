@@ -235,7 +235,8 @@ def test_bad_subscriber_code_gets_a_message_next_to_the_field(client, citizen, a
 def test_typed_code_of_another_holder_shows_only_the_paper_invoice_with_masked_name(
         client, citizen, foreign_account, operator):
     login(client, citizen)
-    r = client.post(reverse("portal:claim_new"), {"action": "check", "subscriber_code": foreign_account.subscriber_code})
+    r = client.post(reverse("portal:claim_new"),
+                    {"action": "check", "subscriber_code": foreign_account.subscriber_code})
     assert r.status_code == 302
     page = client.get(reverse("portal:claim_invoice")).content.decode()
     assert "Hüseynova" not in page and "Nigar" not in page
@@ -251,7 +252,8 @@ def test_lookups_of_other_accounts_are_rate_limited(client, citizen, foreign_acc
     for _ in range(3):
         r = client.post(reverse("portal:claim_new"), {"action": "check", "subscriber_code": "9999999999"})
         assert "tapılmadı" in r.content.decode()
-    r = client.post(reverse("portal:claim_new"), {"action": "check", "subscriber_code": foreign_account.subscriber_code})
+    r = client.post(reverse("portal:claim_new"),
+                    {"action": "check", "subscriber_code": foreign_account.subscriber_code})
     assert r.status_code == 200 and "limit keçilib" in r.content.decode()
 
 

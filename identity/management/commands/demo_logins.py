@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from identity.demo import DEMO_PASSWORD
 from identity.models import StaffAssignment, User
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             w(f"    {u.fin}  {u.last_name} {u.first_name}")
         staff = (StaffAssignment.objects.select_related("user", "branch").order_by("role", "branch__name")[:12])
         if staff:
-            w(f"Demo staff (password: demo-pass-2026); the administrator logs in at {base}/admin/:")
+            w(f"Demo staff (password: {DEMO_PASSWORD}); the administrator logs in at {base}/admin/:")
             for a in staff:
                 w(f"    {a.user.username:14} {a.role:22} {a.branch or 'all branches'}")
         w(f"Sent e-mails and SMS: {base}/dev/outbox/")
