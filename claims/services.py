@@ -7,7 +7,7 @@ transaction."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -39,7 +39,7 @@ from .models import (
     ProposalStatus,
     ReasonTemplate,
 )
-from .snapshots import Calculation, CalculationPart
+from .snapshots import Calculation
 from .transitions import OPEN_STATUSES, ClaimStatus
 
 ClaimError = ServiceError  # the services' one error type (core.errors), under the name callers know
@@ -187,28 +187,17 @@ def _forward(claim: Claim) -> Claim:
 
 # --- Deadlines -----------------------------------------------------------------------------
 
-def claim_due_on(claim: Claim, *, today: date | None = None) -> date:
+def claim_due_on(claim: Claim, *, today: date | None = None, settled: bool = False) -> date:
     """The claim's due date from its history: its answer period (15 or, extended, 30 working
-    days) from registration, pushed back by the working days spent waiting for the citizen
-    (an unanswered request counts up to ``today``)."""
-    today = today or timezone.localdate()
+    days) from registration, pushed back by the working days spent waiting for the citizen.
+    An unanswered request counts up to ``today``; with ``settled`` it is left out (the date
+    kept in ``Claim.due_on``, which ``Claim.effective_due_on`` pushes back as the wait goes)."""
     pauses = [
         (timezone.localdate(r.asked_at), timezone.localdate(r.answered_at) if r.answered_at else None)
-        for r in claim.info_requests.all()
+        for r in claim.info_requests.all() if r.answered_at is not None or not settled
     ]
     return compute_due_on(registered_on=timezone.localdate(claim.registered_at), working_days=claim.working_days,
-                          pauses=pauses, today=today)
-
-
-def _settled_due_on(claim: Claim) -> date:
-    """The due date with every ended pause counted (the open one, if any, is counted by
-    ``Claim.effective_due_on`` as it goes)."""
-    pauses = [
-        (timezone.localdate(r.asked_at), timezone.localdate(r.answered_at))
-        for r in claim.info_requests.all() if r.answered_at is not None
-    ]
-    return compute_due_on(registered_on=timezone.localdate(claim.registered_at), working_days=claim.working_days,
-                          pauses=pauses)
+                          pauses=pauses, today=None if settled else today or timezone.localdate())
 
 
 # --- Back office -------------------------------------------------------------------------
@@ -276,7 +265,7 @@ def claim_answer_info(*, claim: Claim, actor: User, text: str, photo_path: str =
         request.answer_photo_content_type = photo_content_type
     request.save()
     return workflow.perform(workflow.ANSWER_INFO, claim=claim, actor=actor, note=text.strip()[:500],
-                            fields={"paused_on": None, "due_on": _settled_due_on(claim)})
+                            fields={"paused_on": None, "due_on": claim_due_on(claim, settled=True)})
 
 
 @transaction.atomic
@@ -290,7 +279,7 @@ def claim_extend_deadline(*, claim: Claim, actor: User, reason: str) -> Claim:
     if claim.working_days >= 30:
         raise ServiceError(_("Müddət artıq 30 iş gününə uzadılıb."))
     claim.working_days = 30
-    due_on = _settled_due_on(claim)
+    due_on = claim_due_on(claim, settled=True)
     shown = effective_due_on(due_on=due_on, paused_on=claim.paused_on, today=timezone.localdate()) \
         if claim.status == ClaimStatus.AWAITING_CITIZEN else due_on
     return workflow.perform(workflow.EXTEND, claim=claim, actor=actor, note=reason,
@@ -328,9 +317,7 @@ def correction_preview(*, claim: Claim, readings: dict[str, int]) -> CorrectionP
     calculation = Calculation(
         period_start=snap.period_start, period_end=snap.period_end, consumption=consumption,
         water_amount=priced.water_amount, sewerage_amount=priced.sewerage_amount,
-        parts=tuple(CalculationPart(service=p.service, start=p.start, end=p.end,
-                                    volume=p.volume.quantize(Decimal("0.001")), price=p.price)
-                    for p in priced.parts),
+        parts=tuple(replace(p, volume=p.volume.quantize(Decimal("0.001"))) for p in priced.parts),
     )
     return CorrectionPreview(readings=dict(readings), consumption=consumption, old_amount=snap.total,
                              new_amount=priced.total, calculation=calculation)
@@ -379,15 +366,15 @@ def claim_decide(*, claim: Claim, actor: User, context: workflow.Context, approv
     the decision's transaction, with the claim locked): corrected with the amount, or refused
     with the reason. The proposal the item carries is approved or refused."""
     move = workflow.APPROVE if approved else workflow.REFUSE
-    workflow.check(move, claim=claim, actor=actor, context=context)
+    claim = workflow.perform(move, claim=claim, actor=actor, context=context,  # checks the move first
+                             note="" if approved else reason,
+                             fields={"outcome_reason": reason, "corrected_amount": amount,
+                                     "closed_at": timezone.now()},
+                             notify_extra={"amount": amount, "reason": reason, **extra})
     proposal = context.item.proposal
     proposal.status = ProposalStatus.APPROVED if approved else ProposalStatus.REFUSED
     proposal.save(update_fields=["status"])
-    return workflow.perform(move, claim=claim, actor=actor, context=context,
-                            note="" if approved else reason,
-                            fields={"outcome_reason": reason, "corrected_amount": amount,
-                                    "closed_at": timezone.now()},
-                            notify_extra={"amount": amount, "reason": reason, **extra})
+    return claim
 
 
 @transaction.atomic

@@ -1,5 +1,6 @@
 """Typed views of the JSON kept with claims: the correction's calculation (the invoice's own
-snapshot is ``billing.gateway.InvoiceInfo``, with ``to_json``/``from_json``)."""
+snapshot is ``billing.gateway.InvoiceInfo``, with ``to_json``/``from_json``); its parts are
+``billing.pricing.PricedPart``."""
 
 from __future__ import annotations
 
@@ -8,20 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-
-@dataclass(frozen=True)
-class CalculationPart:
-    """One tariff's share of the recomputed invoice: a service over a span at a price."""
-
-    service: str  # "water" or "sewerage"
-    start: date
-    end: date
-    volume: Decimal
-    price: Decimal
-
-    @property
-    def amount(self) -> Decimal:
-        return self.volume * self.price
+from billing.pricing import PricedPart
 
 
 @dataclass(frozen=True)
@@ -34,7 +22,7 @@ class Calculation:
     consumption: int
     water_amount: Decimal
     sewerage_amount: Decimal
-    parts: tuple[CalculationPart, ...]
+    parts: tuple[PricedPart, ...]  # billing.pricing's parts, volumes to the litre
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,7 +39,7 @@ class Calculation:
             period_start=date.fromisoformat(data["period_start"]), period_end=date.fromisoformat(data["period_end"]),
             consumption=int(data["consumption"]), water_amount=Decimal(data["water_amount"]),
             sewerage_amount=Decimal(data["sewerage_amount"]),
-            parts=tuple(CalculationPart(service=p["service"], start=date.fromisoformat(p["start"]),
+            parts=tuple(PricedPart(service=p["service"], start=date.fromisoformat(p["start"]),
                                         end=date.fromisoformat(p["end"]), volume=Decimal(p["volume"]),
                                         price=Decimal(p["price"])) for p in data.get("parts", ())),
         )

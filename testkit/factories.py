@@ -193,13 +193,13 @@ def default_branch() -> b.Branch:
 
 
 def register(citizen: User, account: b.Account, *, key: str, channel: str = Channel.PORTAL, language: str = "az",
-             reason_code: str = "misread", reason_text: str = "") -> Claim:
-    """File a claim for the account's latest invoice as the portal does, declaring the meter's
+             reason_code: str = "misread", reason_text: str = "", invoice: Any = None) -> Claim:
+    """File a claim for ``invoice`` (default: the account's latest) as the portal does, declaring the meter's
     real register (200 m³ below the bill) with a photo of each meter."""
     ensure_seed_rows()
     gw = get_gateway()
     acc = gw.account_by_code(account.subscriber_code)
-    inv = gw.invoices_of_account(account.subscriber_code)[0]
+    inv = invoice or gw.invoices_of_account(account.subscriber_code)[0]
     meters = []
     for line in inv.lines:
         path, content_type = stored_photo()

@@ -18,6 +18,7 @@ from inspections.services import (
     inspections_cancel_open,
 )
 from notifications.models import Delivery
+from testkit.factories import register
 
 from .conftest import next_sunday, next_working_day, staff
 
@@ -65,9 +66,8 @@ def test_order_moves_the_claim_to_inspection_and_tells_the_citizen_date_and_wind
 
 def test_the_citizen_is_told_in_their_language(citizen, account, operator, inspector, visit_day, jpeg_upload):
     from claims.services import claim_take
-    from claims.tests.test_services import _register
 
-    claim = claim_take(claim=_register(citizen, account, jpeg=jpeg_upload, language="en"), actor=operator)
+    claim = claim_take(claim=register(citizen, account, key="k1", language="en"), actor=operator)
     inspection_order(claim=claim, actor=operator, inspector=inspector, visit_on=visit_day, window=VisitWindow.MORNING)
     email = Delivery.objects.get(claim=claim, event="inspection_scheduled", medium="email")
     assert email.language == "en"
@@ -78,9 +78,7 @@ def test_the_citizen_is_told_in_their_language(citizen, account, operator, inspe
 def test_ordering_from_a_wrong_state_is_refused_and_changes_nothing(state, citizen, account, operator, inspector,
                                                                      visit_day, jpeg_upload, order):
     from claims.services import claim_take
-    from claims.tests.test_services import _register
-
-    claim = _register(citizen, account, jpeg=jpeg_upload)
+    claim = register(citizen, account, key="k1")
     if state == "inspection":
         order(claim_take(claim=claim, actor=operator))
     before = _snapshot(claim)

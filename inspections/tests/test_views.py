@@ -10,11 +10,11 @@ from PIL import Image
 from audit.models import AuditEntry
 from claims.models import Claim, ClaimEvent, WorkingDayTransfer
 from claims.services import claim_take
-from claims.tests.test_services import _register
 from claims.transitions import ClaimStatus
 from conftest import baku, image_bytes, make_account
 from inspections.models import Inspection, InspectionReading, InspectionStatus
 from notifications.models import Delivery
+from testkit.factories import register
 
 from .conftest import next_working_day
 
@@ -175,7 +175,7 @@ def test_the_list_makes_the_same_queries_for_one_visit_or_five(client, citizen, 
     from billing.gateway import get_gateway
 
     invoices = get_gateway().invoices_of_account(account.subscriber_code)
-    claims = [claim_take(claim=_register(citizen, account, key=f"q{i}", invoice=invoices[i], jpeg=jpeg_upload),
+    claims = [claim_take(claim=register(citizen, account, key=f"q{i}", invoice=invoices[i]),
                          actor=operator) for i in range(5)]
     order(claims[0])
     client.force_login(inspector)

@@ -1,14 +1,14 @@
 import pytest
 from django.urls import reverse
 
-from claims.tests.test_services import _register
+from testkit.factories import register
 
 
 @pytest.mark.django_db
 def test_inbox_shows_every_message_and_claim_of_the_citizen_only(client, citizen, other_citizen, account,
                                                                  foreign_account, operator, jpeg_upload):
-    mine = _register(citizen, account, key="mine", jpeg=jpeg_upload)
-    theirs = _register(other_citizen, foreign_account, key="theirs", jpeg=jpeg_upload)
+    mine = register(citizen, account, key="mine")
+    theirs = register(other_citizen, foreign_account, key="theirs")
     client.force_login(citizen)
     body = client.get(reverse("portal:inbox")).content.decode()
     assert mine.number in body and theirs.number not in body
