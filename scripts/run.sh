@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-$PY manage.py db_worker --queue-name '*' --interval 1 --no-reload &
+$PY manage.py run_worker --queue-name '*' --interval 1 &
 pids+=($!)
 $PY manage.py run_periodic &
 pids+=($!)

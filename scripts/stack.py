@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import functools
 import glob
+import json
 import os
 import pwd
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -33,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 BASE = Path(__file__).resolve().parent.parent
-STACK = BASE / "var" / "stack"
+# STACK_DIR: where the stack keeps its data, logs and sinks (a test runs one in a temporary folder).
+STACK = Path(os.environ.get("STACK_DIR") or BASE / "var" / "stack").resolve()
 VENV_BIN = BASE / ".venv" / "bin"
 PY = str(VENV_BIN / "python")
 BUCKET = "borc-media"
@@ -86,6 +89,7 @@ class Postgres:
         self.data = self.dir / "data"
         self.port = free_port()
         self.started = False
+        self.options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir}"
         self.as_user: list[str] = []
         if os.geteuid() == 0:
             try:
@@ -117,7 +121,7 @@ class Postgres:
                 "--locale=C.UTF-8",
                 stdout=subprocess.DEVNULL,
             )
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.dir}"
+        options = self.options
         self._cmd(
             str(self.bin / "pg_ctl"),
             "-D",
@@ -303,6 +307,36 @@ def http_ok(url: str) -> bool:
         return False
 
 
+APP_VARIABLES = (
+    "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "PORTAL_URL", "DEV_LOGIN_ENABLED", "CONN_MAX_AGE",
+    "SECURE_PROXY_SSL_HEADER", "METRICS_TOKEN", "EMAIL_URL", "DATABASE_URL", "CACHE_URL",
+)
+
+
+def describe(port: int, ports: dict[str, int], pg: Postgres | None, *, supervisor_ctl: list[str]) -> None:
+    """var/stack/stack.json (addresses, sinks, the environment of the programs: for tests and
+    tools) and var/stack/env (`set -a; . var/stack/env` then manage.py talks to the stack)."""
+    env = {k: v for k, v in os.environ.items()
+           if k in APP_VARIABLES or k.startswith(("AWS_", "SMS_", "BILLING_", "DELIVERY_", "API_"))}
+    info = {
+        "site": f"http://127.0.0.1:{port}",
+        "ports": ports,
+        "env": env,
+        "supervisorctl": supervisor_ctl,
+        "mail_dir": str(STACK / "mail"),
+        "sms_file": str(STACK / "sms.jsonl"),
+        "bucket": BUCKET,
+        "postgres": None if pg is None else {
+            "bin": str(pg.bin), "data": str(pg.data), "port": pg.port, "as_user": pg.as_user,
+            "log": str(pg.dir / "postgresql.log"), "options": pg.options,
+        },
+    }
+    (STACK / "stack.json").write_text(json.dumps(info, indent=2), "utf-8")
+    (STACK / "env").write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(env.items())), "utf-8")
+    (STACK / "env").chmod(0o600)
+    (STACK / "stack.json").chmod(0o600)
+
+
 def main() -> int:
     port = int(os.environ.get("STACK_PORT", "8080"))
     if port_open(port):
@@ -433,7 +467,7 @@ def main() -> int:
             },
             **{
                 f"worker-{n}": {
-                    "command": f"{PY} manage.py db_worker --queue-name * --interval 1 --no-reload",
+                    "command": f"{PY} manage.py run_worker --queue-name * --interval 1",
                     "autostart": "false",
                 }
                 for n in (1, 2)
@@ -466,6 +500,7 @@ def main() -> int:
         wait_for("the site through nginx", lambda: http_ok(f"{site}/"), timeout=90)
 
         run(*manage, "demo_logins", "--port", str(port))
+        describe(port, ports, pg, supervisor_ctl=ctl)
         print(
             f"""
   Site (nginx -> gunicorn x2)  {site}/          staff: {site}/office/login/
