@@ -8,8 +8,8 @@ re-enqueues rows whose task was lost. Delivery is at least once; ``event_id`` le
 drop a duplicate. A claim's events reach a channel in order.
 
 Claiming, retrying, the sweep and staff retries are the outbox engine's (core.outbox); this
-module plugs in what is particular to webhooks: the payload, the signed POST with its attempt
-log (``_send``) and the per-claim order (``_hold``, ``_next_in_line``).
+module plugs in what is particular to webhooks: the payload and the signed POST with its attempt
+log (``_send``); the per-claim order is the engine's (``in_order_of``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +34,7 @@ from claims.models import ClaimEvent
 from core.outbox import NotRetryable, Outbox, PermanentError, RetryableError, error_text
 from identity.models import User
 
-from .models import ApiChannel, WebhookAttempt, WebhookDelivery, WebhookStatus
+from .models import ApiChannel, WebhookAttempt, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -165,43 +164,6 @@ def _send(delivery: WebhookDelivery) -> dict[str, Any]:
     return {"last_error": ""}
 
 
-def _hold(delivery: WebhookDelivery, now: datetime) -> datetime | None:
-    """One claim's events go out in order: while an earlier one is pending (being sent or
-    retried) this one waits, without using an attempt; the earlier one's end enqueues it
-    (``_next_in_line``).
-
-    The earlier row is read, not locked: locking it would make its own worker skip it (the
-    engine claims with SKIP LOCKED). The race with its completion is closed by this row's lock,
-    which the engine holds until this decision commits: ``_next_in_line`` updates this row, so
-    it waits for the decision and then makes the row due again."""
-    earlier = (WebhookDelivery.objects
-               .filter(channel_id=delivery.channel_id, claim_id=delivery.claim_id, pk__lt=delivery.pk,
-                       status__in=[WebhookStatus.CREATED, WebhookStatus.SENDING])
-               .order_by("pk").first())
-    if earlier is None:
-        return None
-    wait_until = now + timedelta(seconds=settings.API_WEBHOOK_TIMEOUT_SECONDS)
-    if earlier.status == WebhookStatus.CREATED and earlier.next_attempt_at is not None:
-        wait_until = max(wait_until, earlier.next_attempt_at)
-    return wait_until
-
-
-def _next_in_line(delivery: WebhookDelivery) -> None:
-    """The claim's next event for the channel, waiting behind this one (delivered or given up:
-    a failed event does not hold the claim's later ones back): due now, enqueued."""
-    following = (WebhookDelivery.objects
-                 .filter(channel_id=delivery.channel_id, claim_id=delivery.claim_id, pk__gt=delivery.pk,
-                         status=WebhookStatus.CREATED)
-                 .order_by("pk").values_list("pk", flat=True).first())
-    if following is None:
-        return
-    WebhookDelivery.objects.filter(pk=following, status=WebhookStatus.CREATED).update(next_attempt_at=None)
-    try:
-        WEBHOOKS.enqueue(following)
-    except Exception:
-        logger.exception("webhook %s: could not enqueue; the sweep will", following)
-
-
 WEBHOOKS: Outbox[WebhookDelivery] = Outbox(
     model=WebhookDelivery,
     task="api.tasks.send_webhook",
@@ -209,8 +171,7 @@ WEBHOOKS: Outbox[WebhookDelivery] = Outbox(
     settings_prefix="API_WEBHOOK",  # API_WEBHOOK_MAX_ATTEMPTS, API_WEBHOOK_BACKOFF_SECONDS, API_WEBHOOK_STALE_SECONDS
     what="webhook delivery",
     describe=lambda d: f"webhook {d.pk} to channel {d.channel_id}",
-    hold=_hold,
-    settled=_next_in_line,
+    in_order_of=("channel_id", "claim_id"),  # a claim's events reach a channel in order
 )
 
 

@@ -15,17 +15,30 @@ transaction commits. The task calls ``Outbox.deliver``, which
    traceback and retried the same bounded way, so that no row stays in ``sending``;
 3. records the outcome, but only if this attempt still owns the row: ``delivered``, ``created``
    again with ``next_attempt_at`` (capped exponential backoff) and the retry's task enqueued for
-   then, or ``failed`` once the attempts are used up.
+   then, or ``failed`` once the retry horizon has passed (or the attempts are used up).
 
-``Outbox.sweep`` (a periodic task) re-enqueues ``created`` rows whose task was lost and rescues
-rows whose worker stopped mid-send; ``Outbox.retry`` is staff sending a ``failed`` row again.
-Delivery is at least once: the receiving side must tolerate a duplicate.
+``Outbox.sweep`` (a periodic task) re-enqueues ``created`` rows whose task was lost or whose
+retry is due and rescues rows whose worker stopped mid-send; ``Outbox.retry`` is staff sending a
+``failed`` row again. Delivery is at least once: each send carries a reference derived from the
+row's id (an e-mail's Message-ID, an SMS's client reference, a webhook's event id), so that the
+receiving side can drop a duplicate.
+
+An outbox may keep its messages in order (``in_order_of``): a row is not sent while an earlier
+row with the same values of those fields is pending (``created`` or ``sending``); when that one
+is delivered or given up, the next one is due at once.
 
 The limits are settings named after each user's prefix, read at each call (so a test or an
-operator may change them): ``<PREFIX>_MAX_ATTEMPTS`` (attempts before a row is failed),
-``<PREFIX>_BACKOFF_SECONDS`` (the wait after the first failed attempt; it doubles after each
-one, up to ``BACKOFF_CAP_SECONDS``) and ``<PREFIX>_STALE_SECONDS`` (how long a row may sit
-untouched before the sweep takes it for lost).
+operator may change them); durations are seconds and may be fractions:
+
+- ``<PREFIX>_RETRY_HORIZON``: how long after its creation a row is still retried; an attempt
+  that fails after it fails the row (the last retry is moved up to the horizon);
+- ``<PREFIX>_MAX_ATTEMPTS``: attempts before a row is failed (0 or absent: no limit but the
+  horizon). At least one of the two must be set;
+- ``<PREFIX>_BACKOFF_BASE`` (or, in older settings, ``<PREFIX>_BACKOFF_SECONDS``): the wait after
+  the first failed attempt; it doubles after each one, up to ``<PREFIX>_BACKOFF_CAP`` (default
+  ``BACKOFF_CAP_SECONDS``);
+- ``<PREFIX>_STALE_SECONDS``: how long a row may sit untouched before the sweep takes it for
+  lost.
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -47,7 +61,7 @@ from django.utils.translation import gettext_lazy as _
 logger = logging.getLogger(__name__)
 
 ERROR_MAX_CHARS = 2000
-# However many attempts a setting allows, a retry is never further away than this.
+# Unless <PREFIX>_BACKOFF_CAP says otherwise, a retry is never further away than this.
 BACKOFF_CAP_SECONDS = 6 * 3600
 
 
@@ -140,7 +154,10 @@ class Outbox(Generic[Row]):
     - ``what``: the row's name in logs and errors; ``describe(row)`` a longer one for logs;
     - ``hold(row, now)``: asked, with the row locked, before an attempt; a time returned puts the
       row off until then without using an attempt (webhooks: a claim's earlier event first);
-    - ``settled(row)``: called after ``deliver`` left the row delivered or failed.
+    - ``settled(row)``: called after ``deliver`` left the row delivered or failed;
+    - ``in_order_of``: fields whose values make a sequence (a claim and its recipient): a row
+      waits, without using an attempt, while an earlier row of its sequence is pending, and the
+      next row is made due when it settles. A row with an empty one of them is in no sequence.
     """
 
     model: type[Row]
@@ -151,6 +168,7 @@ class Outbox(Generic[Row]):
     describe: Callable[[Row], str] | None = None
     hold: Callable[[Row, datetime], datetime | None] | None = None
     settled: Callable[[Row], None] | None = None
+    in_order_of: tuple[str, ...] = ()
 
     # --- Enqueueing ----------------------------------------------------------------------------
 
@@ -174,7 +192,9 @@ class Outbox(Generic[Row]):
                 return
             if row.next_attempt_at is not None and row.next_attempt_at > now:
                 return  # an early duplicate; the retry's own task or the sweep sends it when due
-            wait_until = self.hold(row, now) if self.hold is not None else None
+            wait_until = self._behind(row, now)
+            if wait_until is None and self.hold is not None:
+                wait_until = self.hold(row, now)
             if wait_until is not None:
                 row.next_attempt_at = wait_until
                 row.save(update_fields=["next_attempt_at", "updated_at"])
@@ -197,12 +217,41 @@ class Outbox(Generic[Row]):
             self._delivered(row, stored=stored or {})
 
     def backoff(self, attempt: int) -> timedelta:
-        """How long after failed attempt number ``attempt`` (1, 2, …) the next one is due."""
-        base = self._setting("BACKOFF_SECONDS")
-        return timedelta(seconds=min(BACKOFF_CAP_SECONDS, base * 2 ** (attempt - 1)))
+        """How long after failed attempt number ``attempt`` (1, 2, …) the next one is due:
+        ``BACKOFF_BASE`` doubled after each failed attempt, never more than ``BACKOFF_CAP``."""
+        base = self._optional("BACKOFF_BASE")
+        if base is None:
+            base = self._setting("BACKOFF_SECONDS")
+        cap = self._optional("BACKOFF_CAP")
+        cap = BACKOFF_CAP_SECONDS if cap is None else cap
+        return timedelta(seconds=min(cap, base * 2 ** min(attempt - 1, 62)))
 
-    def _setting(self, name: str) -> int:
-        return int(getattr(settings, f"{self.settings_prefix}_{name}"))
+    def horizon(self) -> timedelta | None:
+        """How long after its creation a row is retried (``RETRY_HORIZON``), if limited so."""
+        seconds = self._optional("RETRY_HORIZON")
+        return None if seconds is None else timedelta(seconds=seconds)
+
+    def _max_attempts(self) -> int | None:
+        value = self._optional("MAX_ATTEMPTS")
+        if not value and self.horizon() is None:
+            raise ImproperlyConfigured(
+                f"{self.settings_prefix}_RETRY_HORIZON or {self.settings_prefix}_MAX_ATTEMPTS must be set")
+        return int(value) if value else None
+
+    def _gives_up(self, row: Row, *, attempt: int, now: datetime) -> bool:
+        """Whether a failed attempt ends the row's retries."""
+        max_attempts = self._max_attempts()
+        if max_attempts is not None and attempt >= max_attempts:
+            return True
+        horizon = self.horizon()
+        return horizon is not None and now >= row.created_at + horizon
+
+    def _setting(self, name: str) -> float:
+        return float(getattr(settings, f"{self.settings_prefix}_{name}"))
+
+    def _optional(self, name: str) -> float | None:
+        value = getattr(settings, f"{self.settings_prefix}_{name}", None)
+        return None if value is None else float(value)
 
     def _db(self) -> str:
         return router.db_for_write(self.model)
@@ -237,23 +286,24 @@ class Outbox(Generic[Row]):
             status=OutboxStatus.DELIVERED, delivered_at=now, next_attempt_at=None, updated_at=now, **stored,
         )
         logger.info("%s delivered", self._name(row))
-        if self.settled is not None:
-            self.settled(row)
+        self._settled(row)
 
     def _fail(self, row: Row, *, attempt: int, error: str) -> None:
         self._owned(row, attempt).update(
             status=OutboxStatus.FAILED, last_error=error, next_attempt_at=None, updated_at=timezone.now(),
         )
         logger.error("%s failed after %s attempt(s): %s", self._name(row), attempt, error)
-        if self.settled is not None:
-            self.settled(row)
+        self._settled(row)
 
     def _retry_later(self, row: Row, *, attempt: int, error: str) -> None:
-        if attempt >= self._setting("MAX_ATTEMPTS"):
+        now = timezone.now()
+        if self._gives_up(row, attempt=attempt, now=now):
             self._fail(row, attempt=attempt, error=error)
             return
-        now = timezone.now()
         next_attempt_at = now + self.backoff(attempt)
+        horizon = self.horizon()
+        if horizon is not None:  # one last attempt at the horizon rather than none after it
+            next_attempt_at = min(next_attempt_at, row.created_at + horizon)
         updated = self._owned(row, attempt).update(
             status=OutboxStatus.CREATED, next_attempt_at=next_attempt_at, last_error=error, updated_at=now,
         )
@@ -265,6 +315,56 @@ class Outbox(Generic[Row]):
             except Exception:
                 logger.exception("%s: could not enqueue the retry; the sweep will", self._name(row))
 
+    # --- Order ---------------------------------------------------------------------------------
+
+    def _sequence(self, row: Row) -> dict[str, Any] | None:
+        if not self.in_order_of:
+            return None
+        values = {field: getattr(row, field) for field in self.in_order_of}
+        return None if any(v is None or v == "" for v in values.values()) else values
+
+    def _behind(self, row: Row, now: datetime) -> datetime | None:
+        """Until when ``row`` waits for an earlier row of its sequence that is still pending
+        (None: it may go now). The earlier row is read, not locked: locking it would make its
+        own worker skip it. The race with its completion is closed by this row's lock, held by
+        ``deliver`` until this decision commits: ``_next_in_line`` updates this row, so it
+        waits for the decision and then makes the row due again."""
+        sequence = self._sequence(row)
+        if sequence is None:
+            return None
+        earlier = (self._rows().filter(**sequence, pk__lt=row.pk,
+                                       status__in=[OutboxStatus.CREATED, OutboxStatus.SENDING])
+                   .order_by("pk").first())
+        if earlier is None:
+            return None
+        # Made due again by the earlier row's end; this wait only matters if that nudge is lost.
+        wait_until = now + self.backoff(1)
+        if earlier.status == OutboxStatus.CREATED and earlier.next_attempt_at is not None:
+            wait_until = max(wait_until, earlier.next_attempt_at)
+        logger.info("%s waits for %s %s of its sequence", self._name(row), self.what, earlier.pk)
+        return wait_until
+
+    def _settled(self, row: Row) -> None:
+        if self.settled is not None:
+            self.settled(row)
+        self._next_in_line(row)
+
+    def _next_in_line(self, row: Row) -> None:
+        """The next row of ``row``'s sequence (``row`` was delivered or given up: a failed row
+        does not hold the later ones back) is due now and enqueued."""
+        sequence = self._sequence(row)
+        if sequence is None:
+            return
+        following = (self._rows().filter(**sequence, pk__gt=row.pk, status=OutboxStatus.CREATED)
+                     .order_by("pk").values_list("pk", flat=True).first())
+        if following is None:
+            return
+        self._rows().filter(pk=following, status=OutboxStatus.CREATED).update(next_attempt_at=None)
+        try:
+            self.enqueue(following)
+        except Exception:
+            logger.exception("%s %s: could not enqueue; the sweep will", self.what, following)
+
     # --- Recovery ------------------------------------------------------------------------------
 
     def sweep(self, *, batch_size: int = 500) -> int:
@@ -275,27 +375,33 @@ class Outbox(Generic[Row]):
           outage, a backend that cannot defer a retry) or is stuck. Each is touched when
           enqueued, so a long backlog gets at most one extra (harmless, idempotent) task per
           stale period, not one per sweep.
-        - ``sending`` rows untouched for the stale period: their worker stopped mid-send. They
-          go back to ``created`` and are enqueued (the message may go twice), or to ``failed``
-          when their attempts are used up.
+        - ``sending`` rows untouched for the stale period: their worker stopped mid-send (or could
+          not record the outcome). They go back to ``created`` and are enqueued (the message may
+          go twice, under the same reference), or to ``failed`` when their horizon has passed or
+          their attempts are used up.
 
         Works in batches of ``batch_size`` rows; safe to run concurrently with workers and with
         another sweep.
         """
         now = timezone.now()
         cutoff = now - timedelta(seconds=self._setting("STALE_SECONDS"))
-        max_attempts = self._setting("MAX_ATTEMPTS")
         rows = self._rows()
         enqueued = 0
 
         stale = rows.filter(status=OutboxStatus.SENDING, updated_at__lt=cutoff)
-        given_up = stale.filter(attempts__gte=max_attempts).update(
+        out_of_time = Q(pk__in=[])
+        max_attempts, horizon = self._max_attempts(), self.horizon()
+        if max_attempts is not None:
+            out_of_time |= Q(attempts__gte=max_attempts)
+        if horizon is not None:
+            out_of_time |= Q(created_at__lte=now - horizon)
+        given_up = stale.filter(out_of_time).update(
             status=OutboxStatus.FAILED, next_attempt_at=None, updated_at=now,
-            last_error=f"the worker stopped while sending attempt {max_attempts}; gave up",
+            last_error="the worker stopped while sending its last attempt; gave up",
         )
         if given_up:
-            logger.error("sweep: %s stale %s rows failed after %s attempts", given_up, self.what, max_attempts)
-        for ids in id_batches(stale.filter(attempts__lt=max_attempts), batch_size):
+            logger.error("sweep: %s stale %s rows failed: no attempt or time left", given_up, self.what)
+        for ids in id_batches(stale.exclude(out_of_time), batch_size):
             rows.filter(pk__in=ids, status=OutboxStatus.SENDING, updated_at__lt=cutoff).update(
                 status=OutboxStatus.CREATED, next_attempt_at=None, updated_at=now,
                 last_error="the worker stopped while sending; sent again by the sweep",
@@ -314,8 +420,9 @@ class Outbox(Generic[Row]):
         return enqueued
 
     def retry(self, pk: int, *, check: Callable[[Row], None] | None = None) -> tuple[Row, dict[str, Any]]:
-        """Staff send a ``failed`` row again: back to ``created`` with its attempts reset, its
-        task enqueued on commit. ``check(row)`` may refuse it too (raising ``NotRetryable``).
+        """Staff send a ``failed`` row again: back to ``created`` with its attempts reset and a
+        new retry horizon (``created_at`` becomes now), its task enqueued on commit.
+        ``check(row)`` may refuse it too (raising ``NotRetryable``).
         Returns the row and what it was before, for the caller's audit entry (recorded in the
         same transaction: call this inside one)."""
         with transaction.atomic(using=self._db()):
@@ -324,10 +431,13 @@ class Outbox(Generic[Row]):
                 raise NotRetryable(f"{self.what} {row.pk} is {row.status}, not failed")
             if check is not None:
                 check(row)
-            before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
+            before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error,
+                      "created_at": row.created_at.isoformat()}
             row.status = OutboxStatus.CREATED
             row.attempts = 0
             row.next_attempt_at = None
-            row.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+            # A new round: the retry horizon counts from now (the audit entry keeps the first time).
+            row.created_at = timezone.now()
+            row.save(update_fields=["status", "attempts", "next_attempt_at", "created_at", "updated_at"])
             self.enqueue_on_commit(row.pk)
         return row, before

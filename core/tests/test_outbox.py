@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import pytest
 import time_machine
 from django.db import connection, models, transaction
+from django.utils import timezone
 from django_tasks import task, task_backends
 
 from core.outbox import (
@@ -178,7 +179,8 @@ def test_a_permanent_failure_is_failed_at_once_and_staff_can_send_it_again(
 
     with django_capture_on_commit_callbacks(execute=True):
         _row, before = OUTBOX.retry(row.pk)
-    assert before == {"status": OutboxStatus.FAILED, "attempts": 1, "last_error": "not a phone number: '+99450'"}
+    assert before == {"status": OutboxStatus.FAILED, "attempts": 1, "last_error": "not a phone number: '+99450'",
+                      "created_at": T0.isoformat()}
     assert state(row)[:3] == (OutboxStatus.CREATED, 0, None)
     assert enqueued(queue) == [(row.pk, None)]  # on commit
     deliver_test_message.call(row.pk)
@@ -212,7 +214,7 @@ def test_a_row_stuck_in_sending_is_rescued_by_the_sweep(clock, queue, remote, se
     assert OUTBOX.sweep() == 1
     assert state(stuck) == (OutboxStatus.CREATED, 1, None, "the worker stopped while sending; sent again by the sweep")
     assert enqueued(queue) == [(stuck.pk, None)]
-    assert state(last) == (OutboxStatus.FAILED, 4, None, "the worker stopped while sending attempt 4; gave up")
+    assert state(last) == (OutboxStatus.FAILED, 4, None, "the worker stopped while sending its last attempt; gave up")
 
     deliver_test_message.call(stuck.pk)
     assert state(stuck)[:2] == (OutboxStatus.DELIVERED, 2)
@@ -300,3 +302,121 @@ def test_a_row_another_worker_is_claiming_is_left_to_it(remote):
         release.set()
         thread.join(10)
     assert state(row)[:2] == (OutboxStatus.CREATED, 0)
+
+
+# --- The retry horizon -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def horizon(settings: Any) -> None:
+    """Retries for an hour, however many attempts that takes; waits of 30 s doubling up to 10 min."""
+    settings.TEST_OUTBOX_MAX_ATTEMPTS = 0
+    settings.TEST_OUTBOX_RETRY_HORIZON = 3600
+    settings.TEST_OUTBOX_BACKOFF_BASE = 30
+    settings.TEST_OUTBOX_BACKOFF_CAP = 600
+
+
+def _run_due(clock: Any, row: OutboxTestMessage) -> None:
+    """Move the clock just past the row's next attempt and let the sweep enqueue it (as in
+    production when the backend cannot defer a task)."""
+    clock.move_to(row.next_attempt_at + timedelta(seconds=1))
+    assert OUTBOX.sweep() == 1
+
+
+@pytest.mark.usefixtures("horizon")
+def test_an_outage_longer_than_any_attempt_budget_is_waited_out(clock, queue, remote, settings):
+    settings.TEST_OUTBOX_STALE_SECONDS = 1
+    row = OutboxTestMessage.objects.create(to="+994501234567")
+    remote.script = [ConnectionRefusedError("[Errno 111] Connection refused")] * 8  # down for about 45 minutes
+
+    deliver_test_message.call(row.pk)
+    waits = []
+    while state(row)[0] == OutboxStatus.CREATED:
+        waits.append((row.next_attempt_at - row.updated_at).total_seconds())
+        _run_due(clock, row)
+        queue.results[-1].task.call(row.pk)
+    assert waits == [30, 60, 120, 240, 480, 600, 600, 600]  # doubling, capped
+    assert state(row)[:2] == (OutboxStatus.DELIVERED, 9)
+
+
+@pytest.mark.usefixtures("horizon")
+def test_after_the_horizon_a_temporary_failure_fails_the_row(clock, queue, remote):
+    row = OutboxTestMessage.objects.create(to="+994501234567")
+    remote.script = [RetryableError("HTTP 503")] * 1000
+    deliver_test_message.call(row.pk)
+    while state(row)[0] == OutboxStatus.CREATED:
+        assert row.next_attempt_at <= T0 + timedelta(hours=1)  # never scheduled past the horizon
+        clock.move_to(row.next_attempt_at)
+        OUTBOX.deliver(row.pk)
+    status, attempts, next_attempt_at, error = state(row)
+    assert (status, next_attempt_at, error) == (OutboxStatus.FAILED, None, "HTTP 503")
+    assert remote.received == [row.pk] * attempts
+    assert timezone.now() == T0 + timedelta(hours=1)  # the last attempt was made at the horizon itself
+
+    # Sent again by staff: a new hour from now.
+    OUTBOX.retry(row.pk)
+    remote.script = [RetryableError("HTTP 503")]
+    OUTBOX.deliver(row.pk)
+    assert state(row)[:3] == (OutboxStatus.CREATED, 1, T0 + timedelta(hours=1, seconds=30))
+
+
+@pytest.mark.usefixtures("horizon")
+def test_a_row_stuck_in_sending_past_the_horizon_is_failed_by_the_sweep(clock, queue, remote):
+    young = OutboxTestMessage.objects.create(to="a", status=OutboxStatus.SENDING, attempts=40)
+    clock.shift(timedelta(hours=1))
+    old_row = OutboxTestMessage.objects.filter(pk=young.pk)
+    old = OutboxTestMessage.objects.create(to="b", status=OutboxStatus.SENDING, attempts=1)
+    OutboxTestMessage.objects.filter(pk=old.pk).update(created_at=T0 - timedelta(hours=2))
+    old_row.update(created_at=T0 + timedelta(minutes=30))
+    clock.shift(timedelta(seconds=STALE + 1))
+    assert OUTBOX.sweep() == 1
+    assert state(young)[0] == OutboxStatus.CREATED  # forty attempts, but time left
+    assert state(old)[0] == OutboxStatus.FAILED
+
+
+def test_neither_a_horizon_nor_an_attempt_limit_is_a_configuration_error(remote, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.TEST_OUTBOX_MAX_ATTEMPTS = 0
+    with pytest.raises(ImproperlyConfigured):
+        OUTBOX.sweep()
+
+
+# --- Order ------------------------------------------------------------------------------------------
+
+
+IN_ORDER = dataclasses.replace(OUTBOX, in_order_of=("to",))
+
+
+def test_a_later_message_of_a_sequence_waits_for_the_earlier_one(clock, queue, remote):
+    first = OutboxTestMessage.objects.create(to="+994501234567")
+    second = OutboxTestMessage.objects.create(to="+994501234567")
+    elsewhere = OutboxTestMessage.objects.create(to="+994551112233")
+    remote.script = [RetryableError("HTTP 500")]
+
+    IN_ORDER.deliver(first.pk)
+    assert state(first)[:2] == (OutboxStatus.CREATED, 1)
+    IN_ORDER.deliver(second.pk)  # the earlier one is retrying: wait, without using an attempt
+    assert state(second)[:2] == (OutboxStatus.CREATED, 0)
+    assert state(second)[2] >= T0 + timedelta(seconds=BACKOFF)
+    IN_ORDER.deliver(elsewhere.pk)  # another recipient is another sequence
+    assert state(elsewhere)[0] == OutboxStatus.DELIVERED
+
+    clock.shift(timedelta(seconds=BACKOFF))
+    queue.clear()
+    IN_ORDER.deliver(first.pk)
+    assert state(first)[0] == OutboxStatus.DELIVERED
+    assert state(second)[2] is None and enqueued(queue) == [(second.pk, None)]  # due now, enqueued
+    IN_ORDER.deliver(second.pk)
+    assert state(second)[0] == OutboxStatus.DELIVERED
+    assert remote.received == [first.pk, elsewhere.pk, first.pk, second.pk]
+
+
+def test_a_failed_message_does_not_hold_the_sequence_back(clock, queue, remote):
+    first = OutboxTestMessage.objects.create(to="+994501234567")
+    second = OutboxTestMessage.objects.create(to="+994501234567")
+    remote.script = [PermanentError("refused")]
+    IN_ORDER.deliver(first.pk)
+    assert state(first)[0] == OutboxStatus.FAILED
+    IN_ORDER.deliver(second.pk)
+    assert state(second)[0] == OutboxStatus.DELIVERED
