@@ -172,6 +172,8 @@ EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Azərsu e-xidmət <noreply@e-xidmet.local>")
+# Where a citizen's reply to a notification goes (the From address takes no mail).
+EMAIL_REPLY_TO = env.str("EMAIL_REPLY_TO", default=env.str("ORG_EMAIL", default="office@azersu.az"))
 
 # SMS: console by default; the HTTP gateway backend posts to SMS_GATEWAY_URL.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleSmsBackend")
@@ -180,11 +182,21 @@ SMS_GATEWAY_USER = env.str("SMS_GATEWAY_USER", default="")
 SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
 SMS_SENDER = env.str("SMS_SENDER", default="AZERSU")
 SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=10)
+# The gateway's request (docs/sms.md): "json" or "form", and the body with {sender}, {to},
+# {to_digits}, {text} and {reference} (the delivery's id: the gateway drops a repeat).
+SMS_GATEWAY_FORMAT = env.str("SMS_GATEWAY_FORMAT", default="json")
+SMS_GATEWAY_BODY = env.json("SMS_GATEWAY_BODY", default={
+    "from": "{sender}", "to": "{to}", "text": "{text}", "reference": "{reference}"})
+SMS_REFERENCE_PREFIX = env.str("SMS_REFERENCE_PREFIX", default="borc-")
 
-# Notification delivery: bounded retries with exponential backoff.
-DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=5)
-DELIVERY_BACKOFF_SECONDS = env.int("DELIVERY_BACKOFF_SECONDS", default=30)
-DELIVERY_STALE_SECONDS = env.int("DELIVERY_STALE_SECONDS", default=300)
+# Notification delivery: a temporary failure is retried until DELIVERY_RETRY_HORIZON seconds
+# after the message was written (72 hours, as GOV.UK Notify), waiting DELIVERY_BACKOFF_BASE
+# seconds after the first failure, doubling up to DELIVERY_BACKOFF_CAP; then it is failed.
+DELIVERY_RETRY_HORIZON = env.float("DELIVERY_RETRY_HORIZON", default=72 * 3600)
+DELIVERY_BACKOFF_BASE = env.float("DELIVERY_BACKOFF_BASE", default=env.float("DELIVERY_BACKOFF_SECONDS", default=30))
+DELIVERY_BACKOFF_CAP = env.float("DELIVERY_BACKOFF_CAP", default=900)
+DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=0)  # 0: no limit but the horizon
+DELIVERY_STALE_SECONDS = env.float("DELIVERY_STALE_SECONDS", default=300)
 
 # Billing gateway: the local tables by default; an HTTP adapter later, same interface.
 BILLING_GATEWAY = env.str("BILLING_GATEWAY", default="billing.gateway.LocalBillingGateway")

@@ -3,9 +3,11 @@
 A notification is first a ``Delivery`` row, written in the transaction of the change that
 causes it; its delivery task is enqueued only after that transaction commits. The task sends
 it (e-mail through Django's mail backend, SMS through the SMS backend), retries retryable
-failures with exponential backoff up to ``DELIVERY_MAX_ATTEMPTS``, and marks permanent ones
-failed at once. A periodic sweep re-enqueues rows whose task was lost, so a crash between
-commit and enqueue, or a worker stopped mid-send, loses nothing (delivery is at least once).
+failures with capped exponential backoff until ``DELIVERY_RETRY_HORIZON`` has passed, and marks
+permanent ones failed at once. A periodic sweep re-enqueues rows whose task was lost or whose
+retry is due, so a crash between commit and enqueue, or a worker stopped mid-send, loses
+nothing (delivery is at least once; the reference made from the row's id lets the receiver
+drop a repeat). A claim's messages to one recipient go out in order.
 
 Claiming, retrying, the sweep and staff retries are the outbox engine's (core.outbox); this
 module plugs in what is particular to notifications: rendering the rows and handing them to
@@ -19,17 +21,15 @@ import smtplib
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.core.mail.message import make_msgid
-from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.template import Context, Template
 from django.utils import translation
 
 from core.outbox import NotRetryable, Outbox, PermanentError, error_text
 
+from .mail import email_message
 from .models import Delivery, DeliveryStatus, Medium, NotificationTemplate
-from .sms import PermanentDeliveryError, RetryableDeliveryError, get_sms_backend, sms_segments
+from .sms import PermanentDeliveryError, RetryableDeliveryError, get_sms_backend, sms_reference, sms_segments
 
 if TYPE_CHECKING:
     from claims.models import Claim
@@ -154,17 +154,17 @@ def _send(delivery: Delivery) -> dict[str, Any]:
 
 
 def _hand_over(delivery: Delivery) -> str:
+    """Send the message under a reference made from the delivery's id (the e-mail's Message-ID,
+    the SMS's client reference), so that a repeat after a crash can be dropped by the receiver;
+    returns the reference to store."""
     if delivery.medium == Medium.EMAIL:
-        message_id = make_msgid(domain=str(DNS_NAME))
-        message = EmailMessage(
-            subject=delivery.subject, body=delivery.body, from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[delivery.recipient], headers={"Message-ID": message_id},
-        )
+        message = email_message(delivery)
         if message.send(fail_silently=False) != 1:
             raise RetryableDeliveryError("the e-mail backend did not send the message")
-        return message_id
+        return str(message.extra_headers["Message-ID"])
     if delivery.medium == Medium.SMS:
-        return get_sms_backend().send(to=delivery.recipient, text=delivery.body, sender=settings.SMS_SENDER)
+        return get_sms_backend().send(to=delivery.recipient, text=delivery.body, sender=settings.SMS_SENDER,
+                                      reference=sms_reference(delivery.pk))
     raise PermanentDeliveryError(f"unknown medium {delivery.medium!r}")
 
 
@@ -179,11 +179,13 @@ def _has_text(delivery: Delivery) -> None:
         raise DeliveryNotRetryable(f"delivery {delivery.pk} has no text (its template failed); fix the template")
 
 
-# The outbox engine (core.outbox) with this app's send; limits from DELIVERY_MAX_ATTEMPTS,
-# DELIVERY_BACKOFF_SECONDS and DELIVERY_STALE_SECONDS.
+# The outbox engine (core.outbox) with this app's send; limits from DELIVERY_RETRY_HORIZON,
+# DELIVERY_BACKOFF_BASE, DELIVERY_BACKOFF_CAP, DELIVERY_MAX_ATTEMPTS and DELIVERY_STALE_SECONDS.
+# The messages of one claim to one recipient on one medium go out in the order they were written.
 DELIVERIES: Outbox[Delivery] = Outbox(
     model=Delivery, task="notifications.tasks.deliver_notification", send=_send, settings_prefix="DELIVERY",
-    what="delivery", describe=lambda d: f"delivery {d.pk} ({d.medium} to {d.recipient})")
+    what="delivery", describe=lambda d: f"delivery {d.pk} ({d.medium} to {d.recipient})",
+    in_order_of=("claim_id", "medium", "recipient"))
 
 
 def delivery_send(*, delivery_id: int) -> None:
@@ -194,9 +196,10 @@ def delivery_send(*, delivery_id: int) -> None:
     alone, so a task that runs twice sends once. The row is marked ``sending`` and committed
     before the provider is called, outside any lock. Afterwards it is ``delivered`` (with
     ``delivered_at`` and the provider's reference), ``created`` again with ``next_attempt_at``
-    after a retryable failure (backoff ``DELIVERY_BACKOFF_SECONDS`` doubling per attempt, capped
-    at core.outbox.BACKOFF_CAP_SECONDS; its task re-enqueued for then), or ``failed`` (a
-    permanent error, or ``DELIVERY_MAX_ATTEMPTS`` used up).
+    after a retryable failure (backoff ``DELIVERY_BACKOFF_BASE`` doubling per attempt, capped
+    at ``DELIVERY_BACKOFF_CAP``; its task re-enqueued for then), or ``failed`` (a permanent
+    error, or a temporary one after ``DELIVERY_RETRY_HORIZON``). While an earlier message of
+    the same claim to the same recipient is pending, it waits without using an attempt.
     """
     DELIVERIES.deliver(delivery_id)
 
@@ -206,10 +209,11 @@ def delivery_send(*, delivery_id: int) -> None:
 
 def deliveries_sweep(*, batch_size: int = 500) -> int:
     """Re-enqueue deliveries whose task was lost; returns how many were enqueued
-    (core.outbox.Outbox.sweep, with ``DELIVERY_STALE_SECONDS`` and ``DELIVERY_MAX_ATTEMPTS``):
-    due ``created`` rows untouched for the stale period are enqueued again, ``sending`` rows
-    untouched that long (their worker stopped) go back to ``created`` and are enqueued, or to
-    ``failed`` when out of attempts. Safe to run concurrently with workers and another sweep.
+    (core.outbox.Outbox.sweep, with ``DELIVERY_STALE_SECONDS`` and ``DELIVERY_RETRY_HORIZON``):
+    due ``created`` rows untouched for the stale period are enqueued again (this is how retries
+    go on through an outage), ``sending`` rows untouched that long (their worker stopped, or
+    could not record the outcome) go back to ``created`` and are enqueued, or to ``failed``
+    when past their horizon. Safe to run concurrently with workers and another sweep.
     """
     return DELIVERIES.sweep(batch_size=batch_size)
 

@@ -5,6 +5,10 @@ Backends raise ``RetryableDeliveryError`` for failures that may pass (gateway do
 5xx) and ``PermanentDeliveryError`` for those that will not (a 4xx: bad number, bad
 credentials, rejected text). The delivery service retries the first with backoff and marks the
 second failed at once.
+
+Every message carries a client reference made from its delivery's id (``sms_reference``): a
+message sent again after a crash carries the same one, and the gateway drops the repeat.
+docs/sms.md describes the gateway request and how to write a backend for another provider.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import sys
 import threading
 import urllib.error
@@ -44,13 +49,20 @@ class PermanentDeliveryError(DeliveryError, PermanentError):
 
 
 class BaseSmsBackend:
-    """Send one text message. ``send`` returns the provider's reference for it ("" if none)."""
+    """Send one text message. ``reference`` is the client reference (the same for every attempt
+    of one delivery: the provider drops a repeat); ``send`` returns the provider's reference for
+    the message (its own id, or ``reference`` when it gives none)."""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
 
-    def send(self, *, to: str, text: str, sender: str) -> str:
+    def send(self, *, to: str, text: str, sender: str, reference: str = "") -> str:
         raise NotImplementedError
+
+
+def sms_reference(delivery_id: int) -> str:
+    """The client reference of a delivery's SMS: ``SMS_REFERENCE_PREFIX`` and its id."""
+    return f"{settings.SMS_REFERENCE_PREFIX}{delivery_id}"
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
@@ -62,8 +74,8 @@ class ConsoleSmsBackend(BaseSmsBackend):
         super().__init__(**options)
         self.stream = stream
 
-    def send(self, *, to: str, text: str, sender: str) -> str:
-        reference = f"console-{uuid.uuid4().hex[:12]}"
+    def send(self, *, to: str, text: str, sender: str, reference: str = "") -> str:
+        reference = reference or f"console-{uuid.uuid4().hex[:12]}"
         stream = self.stream or sys.stdout
         with self._lock:
             stream.write(
@@ -88,39 +100,62 @@ outbox: list[SmsMessage] = []
 class LocmemSmsBackend(BaseSmsBackend):
     """Keeps messages in the module-level ``outbox`` list; for tests."""
 
-    def send(self, *, to: str, text: str, sender: str) -> str:
-        reference = f"locmem-{len(outbox) + 1}"
+    def send(self, *, to: str, text: str, sender: str, reference: str = "") -> str:
+        reference = reference or f"locmem-{len(outbox) + 1}"
         outbox.append(SmsMessage(to=to, text=text, sender=sender, reference=reference))
         return reference
 
 
 class HttpGatewaySmsBackend(BaseSmsBackend):
-    """POSTs ``{"from": sender, "to": "+994...", "text": ...}`` as JSON to ``SMS_GATEWAY_URL``
-    with HTTP basic authentication (``SMS_GATEWAY_USER`` / ``SMS_GATEWAY_PASSWORD``).
+    """POSTs each message to ``SMS_GATEWAY_URL`` with HTTP basic authentication
+    (``SMS_GATEWAY_USER`` / ``SMS_GATEWAY_PASSWORD``) when a user or password is set.
 
-    A 2xx answer is acceptance; its JSON ``id`` or ``message_id`` (if any) is the reference.
-    408, 429 and 5xx answers, timeouts and connection errors are retryable; other 4xx answers
-    are permanent.
+    The request body is ``SMS_GATEWAY_BODY`` with its placeholders filled: ``{sender}``,
+    ``{to}`` (E.164, ``+994…``), ``{to_digits}`` (the same without ``+``), ``{text}`` and
+    ``{reference}``; sent as JSON (``SMS_GATEWAY_FORMAT = "json"``, any nesting) or as an HTML
+    form (``"form"``, one level). By default ``{"from": …, "to": …, "text": …, "reference": …}``.
+
+    A 2xx answer is acceptance; its JSON ``id`` or ``message_id`` (if any) is the provider's
+    reference, else the client reference. 408, 429 and 5xx answers, timeouts and connection
+    errors are retryable; other 4xx answers are permanent.
     """
 
     def __init__(self, *, url: str | None = None, user: str | None = None, password: str | None = None,
-                 timeout: float | None = None, **options: Any) -> None:
+                 timeout: float | None = None, body: Any = None, body_format: str | None = None,
+                 **options: Any) -> None:
         super().__init__(**options)
         self.url = url if url is not None else settings.SMS_GATEWAY_URL
         self.user = user if user is not None else settings.SMS_GATEWAY_USER
         self.password = password if password is not None else settings.SMS_GATEWAY_PASSWORD
         self.timeout = timeout if timeout is not None else settings.SMS_TIMEOUT
+        self.body = body if body is not None else settings.SMS_GATEWAY_BODY
+        self.body_format = body_format or settings.SMS_GATEWAY_FORMAT
         if urllib.parse.urlsplit(self.url).scheme not in ("http", "https"):
             raise ImproperlyConfigured("SMS_GATEWAY_URL must be an http:// or https:// URL")
+        if self.body_format not in ("json", "form"):
+            raise ImproperlyConfigured('SMS_GATEWAY_FORMAT must be "json" or "form"')
+        if self.body_format == "form" and not (
+                isinstance(self.body, dict) and all(isinstance(v, str | int | float) for v in self.body.values())):
+            raise ImproperlyConfigured("SMS_GATEWAY_BODY for a form must be one level of names and values")
+        fill_body(self.body, dict.fromkeys(BODY_PLACEHOLDERS, ""))  # unknown placeholders fail here
 
-    def send(self, *, to: str, text: str, sender: str) -> str:
-        payload = {"from": sender, "to": to_e164(to), "text": text}
-        headers = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+    def request_body(self, *, to: str, text: str, sender: str, reference: str) -> tuple[bytes, str]:
+        """The body and its content type for one message."""
+        e164 = to_e164(to)
+        values = {"sender": sender, "to": e164, "to_digits": e164.lstrip("+"), "text": text, "reference": reference}
+        filled = fill_body(self.body, values)
+        if self.body_format == "form":
+            return urllib.parse.urlencode(filled).encode("ascii"), "application/x-www-form-urlencoded; charset=utf-8"
+        return json.dumps(filled, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8"
+
+    def send(self, *, to: str, text: str, sender: str, reference: str = "") -> str:
+        data, content_type = self.request_body(to=to, text=text, sender=sender, reference=reference)
+        headers = {"Content-Type": content_type, "Accept": "application/json"}
         if self.user or self.password:
             token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
             headers["Authorization"] = f"Basic {token}"
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
-            self.url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers=headers, method="POST"
+            self.url, data=data, headers=headers, method="POST"
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
@@ -133,7 +168,28 @@ class HttpGatewaySmsBackend(BaseSmsBackend):
         except (OSError, http.client.HTTPException) as e:  # URLError, timeouts, refused connections
             reason = getattr(e, "reason", e)
             raise RetryableDeliveryError(f"SMS gateway unreachable: {reason}") from e
-        return _reference(body)
+        return _reference(body) or reference
+
+
+BODY_PLACEHOLDERS = ("sender", "to", "to_digits", "text", "reference")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill_body(template: Any, values: dict[str, str]) -> Any:
+    """``template`` (JSON: objects, arrays, strings, numbers) with ``{name}`` in its strings
+    replaced by ``values[name]``; a name not in ``values`` is ImproperlyConfigured."""
+    if isinstance(template, dict):
+        return {str(k): fill_body(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [fill_body(v, values) for v in template]
+    if isinstance(template, str):
+        def one(match: re.Match[str]) -> str:
+            if match.group(1) not in values:
+                raise ImproperlyConfigured(f"SMS_GATEWAY_BODY: unknown placeholder {match.group(0)}; "
+                                           f"known: {', '.join(BODY_PLACEHOLDERS)}")
+            return values[match.group(1)]
+        return _PLACEHOLDER.sub(one, template)
+    return template
 
 
 def _error_detail(error: urllib.error.HTTPError) -> str:
@@ -173,9 +229,9 @@ def get_sms_backend(backend: str | None = None, **options: Any) -> BaseSmsBacken
     return klass(**options)
 
 
-def send_sms(*, to: str, text: str, sender: str | None = None) -> str:
+def send_sms(*, to: str, text: str, sender: str | None = None, reference: str = "") -> str:
     """Send one SMS through the configured backend; returns the provider's reference."""
-    return get_sms_backend().send(to=to, text=text, sender=sender or settings.SMS_SENDER)
+    return get_sms_backend().send(to=to, text=text, sender=sender or settings.SMS_SENDER, reference=reference)
 
 
 # GSM 03.38 default alphabet (basic character set; 0x1B, the escape to the extension table,

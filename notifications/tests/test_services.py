@@ -157,7 +157,7 @@ class TestSendEmail:
         assert rcpt_tos == [claim.email]
         # Django folds the encoded subject onto a continuation line; the parser keeps its indent.
         assert str(message["Subject"]).strip() == f"Müraciətiniz qeydiyyata alındı — № {claim.number}"
-        body = message.get_content()
+        body = message.get_body(("plain",)).get_content()
         assert REGISTERED_AZ.format(number=claim.number) in body
         assert "Hörmətli Əli Məmmədov!" in body
         email_row.refresh_from_db()
@@ -175,7 +175,7 @@ class TestSendEmail:
     def test_smtp_server_down_is_retried_later(self, claim, settings, dummy_tasks, django_capture_on_commit_callbacks):
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-        settings.DELIVERY_BACKOFF_SECONDS = 30
+        settings.DELIVERY_BACKOFF_BASE = 30
         email_row = by_medium(queue(claim, capture=django_capture_on_commit_callbacks))[Medium.EMAIL]
         dummy_tasks.clear()
         before = timezone.now()
@@ -216,7 +216,7 @@ class TestSendSms:
 
         [request] = sms_gateway.requests
         assert request["json"] == {"from": "AZERSU", "to": "+994551112233",
-                                   "text": REGISTERED_AZ.format(number=claim.number)}
+                                   "text": REGISTERED_AZ.format(number=claim.number), "reference": f"borc-{row.pk}"}
         assert (request["user"], request["password"]) == (sms_gateway.user, sms_gateway.password)
         row.refresh_from_db()
         assert (row.status, row.attempts, row.provider_reference) == ("delivered", 1, "gw-1")
@@ -224,7 +224,7 @@ class TestSendSms:
     def test_gateway_failing_twice_then_accepting_delivers_exactly_once(
         self, claim, sms_gateway, settings, dummy_tasks, django_capture_on_commit_callbacks
     ):
-        settings.DELIVERY_BACKOFF_SECONDS = 30
+        settings.DELIVERY_BACKOFF_BASE = 30
         settings.DELIVERY_MAX_ATTEMPTS = 5
         sms_gateway.script = [503, 503]
         row = self.sms_row(claim, django_capture_on_commit_callbacks)
@@ -377,7 +377,7 @@ def test_a_missing_row_is_ignored(db):
 
 
 class BrokenSmsBackend(sms.BaseSmsBackend):
-    def send(self, *, to, text, sender):
+    def send(self, *, to, text, sender, reference=""):
         raise ValueError("bug")
 
 

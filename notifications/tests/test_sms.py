@@ -98,13 +98,15 @@ class TestBackends:
 
 class TestHttpGateway:
     def test_posts_json_with_basic_auth_and_returns_the_reference(self, sms_gateway):
-        reference = HttpGatewaySmsBackend().send(to="050 123 45 67", text="Müraciətiniz qeydə alındı", sender="AZERSU")
+        reference = HttpGatewaySmsBackend().send(to="050 123 45 67", text="Müraciətiniz qeydə alındı", sender="AZERSU",
+                                                 reference="borc-7")
         assert reference == "gw-1"
         [request] = sms_gateway.requests
         assert request["path"] == "/v1/messages"
         assert request["content_type"].startswith("application/json")
         assert (request["user"], request["password"]) == ("borc", "s3cret-gateway")
-        assert request["json"] == {"from": "AZERSU", "to": "+994501234567", "text": "Müraciətiniz qeydə alındı"}
+        assert request["json"] == {"from": "AZERSU", "to": "+994501234567", "text": "Müraciətiniz qeydə alındı",
+                                   "reference": "borc-7"}
 
     def test_5xx_is_retryable(self, sms_gateway):
         sms_gateway.always = 503
@@ -148,3 +150,39 @@ class TestHttpGateway:
 
         with pytest.raises(ImproperlyConfigured):
             HttpGatewaySmsBackend(url="file:///etc/passwd")
+
+
+class TestGatewayBody:
+    """The request body is a setting: the common JSON and form-encoded gateways need no code."""
+
+    def test_a_nested_json_body(self, sms_gateway, settings):
+        settings.SMS_GATEWAY_BODY = {"messages": [{"from": "{sender}", "destinations": [{"to": "{to_digits}"}],
+                                                   "text": "{text}", "callbackData": "{reference}"}]}
+        HttpGatewaySmsBackend().send(to="050 123 45 67", text="Salam", sender="AZERSU", reference="borc-9")
+        [request] = sms_gateway.requests
+        assert request["json"] == {"messages": [{"from": "AZERSU", "destinations": [{"to": "994501234567"}],
+                                                 "text": "Salam", "callbackData": "borc-9"}]}
+
+    def test_a_form_body(self, settings):
+        settings.SMS_GATEWAY_FORMAT = "form"
+        settings.SMS_GATEWAY_BODY = {"src": "{sender}", "dst": "{to_digits}", "msg": "{text}", "ref": "{reference}",
+                                     "unicode": 1}
+        backend = HttpGatewaySmsBackend(url="http://127.0.0.1:9/")
+        body, content_type = backend.request_body(to="+994501234567", text="Müraciət № 1", sender="AZERSU",
+                                                  reference="borc-9")
+        assert content_type.startswith("application/x-www-form-urlencoded")
+        from urllib.parse import parse_qs
+
+        assert parse_qs(body.decode()) == {"src": ["AZERSU"], "dst": ["994501234567"], "msg": ["Müraciət № 1"],
+                                           "ref": ["borc-9"], "unicode": ["1"]}
+
+    def test_an_unknown_placeholder_or_a_nested_form_is_a_configuration_error(self, settings):
+        from django.core.exceptions import ImproperlyConfigured
+
+        settings.SMS_GATEWAY_BODY = {"to": "{phone}"}
+        with pytest.raises(ImproperlyConfigured, match="{phone}"):
+            HttpGatewaySmsBackend(url="http://127.0.0.1:9/")
+        settings.SMS_GATEWAY_FORMAT = "form"
+        settings.SMS_GATEWAY_BODY = {"to": {"number": "{to}"}}
+        with pytest.raises(ImproperlyConfigured, match="one level"):
+            HttpGatewaySmsBackend(url="http://127.0.0.1:9/")
