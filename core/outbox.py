@@ -214,7 +214,13 @@ class Outbox(Generic[Row]):
             logger.exception("%s: unexpected error", self._name(row))
             self._retry_later(row, attempt=attempt, error=error_text(e))
         else:
-            self._delivered(row, stored=stored or {})
+            try:
+                self._delivered(row, stored=stored or {})
+            except Exception:
+                # The message went but the row still says "sending": the sweep sends it again
+                # after the stale period, under the same reference, and the receiver drops it.
+                logger.exception("%s was sent but could not be marked delivered", self._name(row))
+                raise
 
     def backoff(self, attempt: int) -> timedelta:
         """How long after failed attempt number ``attempt`` (1, 2, …) the next one is due:
