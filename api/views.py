@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +27,7 @@ from rest_framework.views import APIView
 from billing.gateway import AccountInfo, InvoiceInfo, MeterInfo
 from claims import filing
 from claims.models import Claim
+from core.metrics import AFTER_COMMIT_FAILURES
 from core.text import mask_name
 
 from . import selectors, serializers, services
@@ -75,8 +77,9 @@ class ApiView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         try:
             services.api_call_audit(request=request._request, status=response.status_code, operation=self.operation)
-        except Exception:  # the audit of a read must not turn it into an error
+        except Exception:  # work after a commit never changes the answer: logged and counted
             logger.exception("API call audit failed")
+            AFTER_COMMIT_FAILURES.labels(work="api_call_audit").inc()
         return response
 
     @property
@@ -326,17 +329,21 @@ class ClaimListCreateView(ApiView):
         serializer = serializers.ClaimCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:  # a refusal (core.errors.ServiceError) becomes problem details in api.problems
-            claim, created = services.api_claim_file(
-                channel=principal.channel, citizen=principal.citizen,  # type: ignore[arg-type]
-                login_method=principal.login_method, idempotency_key=key, fingerprint=fingerprint,
-                **serializer.validated_data,
-            )
+            # The answer is read inside the filing's transaction: once the claim is committed
+            # nothing else can fail the request (the call's audit after it is logged and counted).
+            with transaction.atomic():
+                claim, created = services.api_claim_file(
+                    channel=principal.channel, citizen=principal.citizen,  # type: ignore[arg-type]
+                    login_method=principal.login_method, idempotency_key=key, fingerprint=fingerprint,
+                    **serializer.validated_data,
+                )
+                if not created:
+                    return _claim_response(request, claim, headers={"Idempotent-Replayed": "true"})
+                location = reverse("api:claim-detail", args=[claim.number])
+                return _claim_response(request, claim, status_code=status.HTTP_201_CREATED,
+                                       headers={"Location": location})
         except services.IdempotencyKeyReused as e:
             raise _reused(e) from e
-        if not created:
-            return _claim_response(request, claim, headers={"Idempotent-Replayed": "true"})
-        location = reverse("api:claim-detail", args=[claim.number])
-        return _claim_response(request, claim, status_code=status.HTTP_201_CREATED, headers={"Location": location})
 
 
 def _reused(e: services.IdempotencyKeyReused) -> Problem:

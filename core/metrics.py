@@ -32,6 +32,10 @@ REQUEST_LATENCY = Histogram(
     "http_request_duration_seconds", "Time to answer a request, by view and status", ["view", "method", "status"]
 )
 REQUESTS = Counter("http_requests", "Requests answered, by view and status", ["view", "method", "status"])
+# Work after a change was committed (an API call's audit entry, ...) that failed: logged and
+# counted here, never allowed to change the answer already decided.
+AFTER_COMMIT_FAILURES = Counter("after_commit_failures", "Work after a commit that failed (logged; the answer "
+                                "stood)", ["work"])
 
 # Which statuses are open: declared once, next to the claim statuses (loaded by dotted path: core
 # does not import the claims app).
@@ -60,7 +64,8 @@ class MetricsMiddleware:
 
 class BusinessCollector(Collector):
     """Gauges read from the database at scrape time: open claims by status, overdue claims, the
-    age of the oldest pending delivery and the failed deliveries of each outbox."""
+    age of the oldest pending delivery, and the deliveries of each outbox that are failed (given
+    up: staff look at them) or retrying (an outage in progress)."""
 
     def describe(self) -> Iterator[Metric]:
         # Registering must not query the database (describe() is what the registry calls).
@@ -96,6 +101,8 @@ class BusinessCollector(Collector):
             labels=["kind"],
         )
         failed = GaugeMetricFamily("deliveries_failed", "Deliveries given up (failed)", labels=["kind"])
+        retrying = GaugeMetricFamily(
+            "deliveries_retrying", "Deliveries waiting for a retry after a temporary failure", labels=["kind"])
         now = timezone.now()
         for kind, (app_label, model_name) in OUTBOXES.items():
             if not apps.is_installed(app_label):
@@ -104,8 +111,10 @@ class BusinessCollector(Collector):
             oldest = model.objects.filter(status__in=PENDING).aggregate(oldest=Min("created_at"))["oldest"]
             age.add_metric([kind], max((now - oldest).total_seconds(), 0.0) if oldest else 0.0)
             failed.add_metric([kind], model.objects.filter(status=FAILED).count())
+            retrying.add_metric([kind], model.objects.filter(status=PENDING[0], attempts__gt=0).count())
         yield age
         yield failed
+        yield retrying
 
 
 def _allowed(request: HttpRequest) -> bool:

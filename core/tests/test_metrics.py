@@ -75,6 +75,7 @@ def test_oldest_pending_and_failed_deliveries(client, metrics_settings, time_mac
     assert Delivery.objects.filter(status="created").exists()
     Delivery.objects.filter(pk=Delivery.objects.first().pk).update(status="failed")
     Delivery.objects.filter(status="created").update(created_at=timezone.now() - timedelta(hours=1))
+    Delivery.objects.filter(pk=Delivery.objects.filter(status="created").first().pk).update(attempts=3)
 
     text = scrape(client, Authorization=f"Bearer {TOKEN}").content.decode()
 
@@ -82,6 +83,7 @@ def test_oldest_pending_and_failed_deliveries(client, metrics_settings, time_mac
                 if x.startswith('deliveries_oldest_pending_age_seconds{kind="notification"}'))
     assert 3590 < float(line.split()[-1]) < 3700
     assert 'deliveries_failed{kind="notification"} 1.0' in text
+    assert 'deliveries_retrying{kind="notification"} 1.0' in text  # an outage in progress shows
 
 
 def test_registering_the_collector_queries_nothing():
