@@ -188,6 +188,8 @@ SMS_GATEWAY_FORMAT = env.str("SMS_GATEWAY_FORMAT", default="json")
 SMS_GATEWAY_BODY = env.json("SMS_GATEWAY_BODY", default={
     "from": "{sender}", "to": "{to}", "text": "{text}", "reference": "{reference}"})
 SMS_REFERENCE_PREFIX = env.str("SMS_REFERENCE_PREFIX", default="borc-")
+# An SMS longer than this many segments has its free text (last in every template) cut.
+SMS_MAX_SEGMENTS = env.int("SMS_MAX_SEGMENTS", default=2)
 
 # Notification delivery: a temporary failure is retried until DELIVERY_RETRY_HORIZON seconds
 # after the message was written (72 hours, as GOV.UK Notify), waiting DELIVERY_BACKOFF_BASE

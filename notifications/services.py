@@ -29,7 +29,14 @@ from core.outbox import NotRetryable, Outbox, PermanentError, error_text
 
 from .mail import email_message
 from .models import Delivery, DeliveryStatus, Medium, NotificationTemplate
-from .sms import PermanentDeliveryError, RetryableDeliveryError, get_sms_backend, sms_reference, sms_segments
+from .sms import (
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+    get_sms_backend,
+    sms_fit,
+    sms_reference,
+    sms_segments,
+)
 
 if TYPE_CHECKING:
     from claims.models import Claim
@@ -115,7 +122,7 @@ def notification_queue(*, claim: Claim, event: str, extra: dict[str, Any] | None
                     delivery.subject = " ".join(_render(template.subject, context).split())[:200]
                     delivery.body = _render(template.body, context).strip() + "\n"
                 else:
-                    delivery.body = " ".join(_render(template.body, context).split())
+                    delivery.body = sms_fit(" ".join(_render(template.body, context).split()))
                     delivery.segments = sms_segments(delivery.body)
             except Exception as e:  # a staff-edited template must not break a claim's change
                 logger.exception("notification %s/%s for claim %s could not be rendered", event, medium, claim.pk)

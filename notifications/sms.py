@@ -246,6 +246,23 @@ GSM7_SINGLE, GSM7_PART = 160, 153  # septets; a multipart message loses 7 to its
 UCS2_SINGLE, UCS2_PART = 70, 67  # UTF-16 code units
 
 
+def sms_fit(text: str, max_segments: int | None = None) -> str:
+    """``text`` cut at a word to fit ``max_segments`` (``SMS_MAX_SEGMENTS``) segments, with an
+    ellipsis. The templates put free text (an operator's reason) last, so only that is ever cut;
+    a test renders every template with the longest realistic values to hold them to it."""
+    limit = settings.SMS_MAX_SEGMENTS if max_segments is None else max_segments
+    if sms_segments(text) <= limit:
+        return text
+    ellipsis = "..." if is_gsm7(text) else "…"  # "…" would turn a GSM-7 text into UCS-2
+    words = text.split(" ")
+    while len(words) > 1:
+        words.pop()
+        candidate = " ".join(words).rstrip(" ,.;:") + ellipsis
+        if sms_segments(candidate) <= limit:
+            return candidate
+    return text  # one unbroken word: sent as it is rather than emptied
+
+
 def is_gsm7(text: str) -> bool:
     return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
 

@@ -62,7 +62,7 @@ def test_every_template_renders(make_claim, event, language):
     assert "\n" not in email.subject
     assert f"/claims/{claim.number}/" in email.body or event == Event.WITHDRAWN
     sms = rows[Medium.SMS]
-    assert sms.segments <= (3 if event == Event.CLOSED_REFUSED else 2), (event, language, sms.body)
+    assert sms.segments <= 2, (event, language, sms.body)
     if language == "en" and event not in FREE_TEXT:
         assert is_gsm7(sms.body), sms.body  # English SMS stay GSM-7: 160 characters a segment
 
