@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from billing.gateway import InvoiceInfo
+from core.outbox import OutboxRow
 from identity.models import LoginMethod
 
 from .snapshots import Calculation
@@ -74,6 +75,11 @@ class Claim(models.Model):
     email = models.EmailField()
     comment = models.TextField(blank=True)
     consent_at = models.DateTimeField()
+    # A keyed hash of the citizen's FIN (claims.pseudonyms): it outlives anonymisation, so a
+    # repeat appeal (art. 8.1.4) is recognised after the FIN itself is gone.
+    citizen_key = models.CharField(max_length=64, blank=True, db_index=True)
+    competent_body = models.ForeignKey("CompetentBody", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="claims", help_text="Where the claim was forwarded (art. 7.10)")
 
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="assigned_claims")
@@ -81,6 +87,8 @@ class Claim(models.Model):
     due_on = models.DateField(help_text="The due date with the pauses that have ended (see effective_due_on)")
     paused_on = models.DateField(null=True, blank=True,
                                  help_text="The day the clock stopped to wait for the citizen (None: it runs)")
+    paused_until = models.DateField(null=True, blank=True,
+                                    help_text="The date the citizen was asked to answer by: the pause ends then")
     closed_at = models.DateTimeField(null=True, blank=True)
     working_days = models.PositiveSmallIntegerField(default=15, help_text="15, or 30 when extended (art. 10.1)")
     extension_reason = models.TextField(blank=True)
@@ -127,7 +135,8 @@ class Claim(models.Model):
 
         from .deadlines import effective_due_on
 
-        return effective_due_on(due_on=self.due_on, paused_on=self.paused_on, today=timezone.localdate())
+        return effective_due_on(due_on=self.due_on, paused_on=self.paused_on, today=timezone.localdate(),
+                                until=self.paused_until)
 
 
 class ClaimMeterEvidence(models.Model):
@@ -203,9 +212,16 @@ class InfoRequest(models.Model):
 class ProposalStatus(models.TextChoices):
     PENDING = "pending", _("Komissiyaya göndərilib")
     APPROVED = "approved", _("Təsdiq edilib")
+    reply_by = models.DateField(null=True, blank=True,
+                                help_text="The date the citizen is asked to answer by (art. 10.2: the pauses of a "
+                                          "claim add up to 30 working days at most)")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="The date passed unanswered: the operator decides on what is known")
     REFUSED = "refused", _("İmtina edilib")
     WITHDRAWN = "withdrawn", _("Geri götürülüb")
 
+        indexes = [models.Index(fields=["answered_at", "expired_at", "reply_by"])]
 
 class CorrectionProposal(models.Model):
     """The operator's proposed debt correction: corrected readings, the invoice recomputed at
@@ -235,3 +251,82 @@ class CorrectionProposal(models.Model):
     @property
     def calc(self) -> Calculation:
         return Calculation.from_json(self.calculation)
+
+
+class CompetentBody(models.Model):
+    """A body an appeal outside the utility's competence is forwarded to (art. 7.10), managed
+    by staff."""
+
+    name = models.CharField(_("adı"), max_length=200)
+    address = models.CharField(_("ünvanı"), max_length=300)
+    email = models.EmailField(_("e-poçt ünvanı"))
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Referral(OutboxRow):
+    """The letter (and the evidence) sent by e-mail to the competent body a claim was forwarded
+    to; delivered through the outbox engine (core.outbox), so the sending is recorded."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="referrals")
+    body = models.ForeignKey(CompetentBody, on_delete=models.PROTECT, related_name="referrals")
+    recipient = models.EmailField()
+    subject = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.claim} → {self.body}"
+
+
+class ConsentMethod(models.TextChoices):
+    PAGE = "page", _("portalın səhifəsində")
+    ASSERTION = "assertion", _("kanalın təsdiqi ilə")
+
+
+class ConsentText(models.Model):
+    """One published version of the consent text, in one language (Law No. 998-IIIQ: the purpose,
+    the data and operations, how long and how to revoke). Staff publish a new version; a claim
+    keeps the version it was filed under."""
+
+    version = models.PositiveIntegerField()
+    language = models.CharField(max_length=2)
+    text = models.TextField()
+    purposes = models.JSONField(default=list, help_text='e.g. ["examine_claim", "notify"]')
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-version", "language"]
+        constraints = [models.UniqueConstraint(fields=["version", "language"], name="consent_text_unique")]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.language})"
+
+
+class ConsentRecord(models.Model):
+    """The consent a citizen gave when filing a claim: the text shown (its version, in the
+    language shown), the purposes, when, through which channel and how."""
+
+    citizen = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents")
+    claim = models.OneToOneField(Claim, on_delete=models.CASCADE, related_name="consent_record")
+    text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="records")
+    purposes = models.JSONField(default=list)
+    given_at = models.DateTimeField()
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    method = models.CharField(max_length=10, choices=ConsentMethod.choices)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        indexes = [models.Index(fields=["citizen", "-given_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.claim} · {self.text}"

@@ -19,26 +19,45 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.core.mail import EmailMessage
+from django.core.mail.message import make_msgid
+from django.core.mail.utils import DNS_NAME
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from billing.gateway import AccountInfo, InvoiceInfo, get_gateway
 from billing.models import Branch
 from core.errors import NotAllowed, ServiceError
+from core.outbox import Outbox
 from identity.models import Role, User
 from identity.roles import operators_of
 
 from . import workflow
-from .deadlines import compute_due_on, effective_due_on
+from .deadlines import (
+    FORWARD_OUT_WORKING_DAYS,
+    WorkingCalendar,
+    compute_due_on,
+    effective_due_on,
+    latest_reply_by,
+    paused_days,
+    period_due_on,
+)
 from .models import (
     Channel,
     Claim,
     ClaimMeterEvidence,
     ClaimNumberSequence,
+    CompetentBody,
+    ConsentMethod,
+    ConsentRecord,
+    ConsentText,
     CorrectionProposal,
     InfoRequest,
     ProposalStatus,
     ReasonTemplate,
+    Referral,
 )
+from .pseudonyms import fin_key
 from .snapshots import Calculation
 from .transitions import OPEN_STATUSES, ClaimStatus
 
@@ -82,8 +101,13 @@ def claim_register(
     *, citizen: User, account: AccountInfo, invoice: InvoiceInfo, reason: ReasonTemplate, reason_text: str,
     meters: list[MeterDeclaration], phone: str, email: str, comment: str, language: str, login_method: str,
     channel: str = Channel.PORTAL, submission_key: str, consent: bool, now: datetime | None = None,
+    consent_version: int | None = None,
 ) -> Claim:
     """Register a claim and forward it to the account's branch, in one transaction.
+
+    The consent is recorded with the claim: the version of the text shown (``consent_version``,
+    default the one in force) in the claim's language, its purposes, the channel and how it was
+    given (on the portal's page, or asserted by the channel that filed the claim).
 
     Idempotent on ``submission_key``: a repeated submission returns the first claim. Raises
     DuplicateOpenClaim when the invoice already has an open claim, ServiceError on bad input;
@@ -105,6 +129,7 @@ def claim_register(
     if open_claim is not None:
         raise DuplicateOpenClaim(open_claim.number)
     branch = Branch.objects.get(code=account.branch_code)
+    consent_text = consent_text_current(language=language, version=consent_version)
 
     # Evidence files are copied before the transaction; a rolled-back registration leaves
     # only unreferenced files, which the draft clean-up removes.
@@ -123,7 +148,7 @@ def claim_register(
                 subscriber_code=account.subscriber_code, invoice_number=invoice.number,
                 invoice_snapshot=invoice.as_json(), holder_name=account.holder_name, address=account.address,
                 branch=branch, reason=reason, reason_text=reason_text.strip(), phone=phone, email=email,
-                comment=comment.strip(), consent_at=now, registered_at=now,
+                comment=comment.strip(), consent_at=now, registered_at=now, citizen_key=fin_key(getattr(citizen, "fin", None) or ""),
                 due_on=compute_due_on(registered_on=local_day, working_days=settings.CLAIM_ANSWER_WORKING_DAYS),
                 working_days=settings.CLAIM_ANSWER_WORKING_DAYS,
                 submission_key=submission_key,
@@ -136,6 +161,9 @@ def claim_register(
                                    photo=path, photo_content_type=m.photo_content_type)
                 for m, path in zip(meters, stored, strict=True)
             ])
+            ConsentRecord.objects.create(
+                citizen=citizen, claim=claim, text=consent_text, purposes=consent_text.purposes, given_at=now,
+                channel=channel, method=ConsentMethod.PAGE if channel == Channel.PORTAL else ConsentMethod.ASSERTION)
             workflow.perform(workflow.REGISTER, claim=claim, actor=citizen, at=now, audit={
                 "number": claim.number, "subscriber_code": claim.subscriber_code, "invoice": claim.invoice_number,
                 "reason": reason.code, "channel": channel, "login_method": login_method,
@@ -161,6 +189,18 @@ def claim_register(
         if m.photo_path.startswith("drafts/"):
             transaction.on_commit(partial(default_storage.delete, m.photo_path))
     return claim
+
+
+def consent_text_current(*, language: str, version: int | None = None) -> ConsentText:
+    """The consent text in force (or of ``version``) in ``language``, else in Azerbaijani."""
+    texts = ConsentText.objects.filter(published_at__lte=timezone.now())
+    if version is not None:
+        texts = texts.filter(version=version)
+    for lang in (language, "az"):
+        text = texts.filter(language=lang).order_by("-version").first()
+        if text is not None:
+            return text
+    raise ServiceError(_("Şəxsi məlumatların emalına razılıq mətni dərc edilməyib."), field="consent")
 
 
 def operator_pick(*, branch: Branch) -> User | None:
@@ -192,12 +232,26 @@ def claim_due_on(claim: Claim, *, today: date | None = None, settled: bool = Fal
     days) from registration, pushed back by the working days spent waiting for the citizen.
     An unanswered request counts up to ``today``; with ``settled`` it is left out (the date
     kept in ``Claim.due_on``, which ``Claim.effective_due_on`` pushes back as the wait goes)."""
-    pauses = [
-        (timezone.localdate(r.asked_at), timezone.localdate(r.answered_at) if r.answered_at else None)
-        for r in claim.info_requests.all() if r.answered_at is not None or not settled
-    ]
+    pauses = [(timezone.localdate(r.asked_at), _pause_end(r)) for r in claim.info_requests.all()
+              if _pause_end(r) is not None or not settled]
     return compute_due_on(registered_on=timezone.localdate(claim.registered_at), working_days=claim.working_days,
                           pauses=pauses, today=None if settled else today or timezone.localdate())
+
+
+def _pause_end(request: InfoRequest) -> date | None:
+    """The day a wait for the citizen ended: the answer, or the date asked for, whichever came
+    first (the clock runs again after it, answered or not); None while it lasts."""
+    if request.answered_at is not None:
+        answered = timezone.localdate(request.answered_at)
+        return min(answered, request.reply_by) if request.reply_by else answered
+    if request.expired_at is not None:
+        return request.reply_by or timezone.localdate(request.expired_at)
+    return None
+
+
+def forward_out_due_on(claim: Claim) -> date:
+    """The last day to forward an appeal outside the utility's competence (art. 7.10)."""
+    return period_due_on(start=timezone.localdate(claim.registered_at), working_days=FORWARD_OUT_WORKING_DAYS)
 
 
 # --- Back office -------------------------------------------------------------------------
@@ -229,17 +283,102 @@ def claim_reassign(*, claim: Claim, actor: User, operator: User) -> Claim:
 
 
 @transaction.atomic
-def claim_request_info(*, claim: Claim, actor: User, question: str) -> Claim:
-    """Ask the citizen for information or a new photo. The deadline clock stops until the
-    citizen answers (``Claim.effective_due_on`` moves with every working day of waiting)."""
+def claim_request_info(*, claim: Claim, actor: User, question: str, reply_by: date | None = None) -> Claim:
+    """Ask the citizen for information or a new photo, to answer by ``reply_by`` (default
+    ``INFO_REPLY_WORKING_DAYS`` working days). The deadline clock stops until the citizen
+    answers or that date passes (``Claim.effective_due_on`` moves with every working day of
+    waiting); all the waits of a claim add up to 30 working days at most (art. 10.2), so a
+    later date, or a request once they are used up, is refused."""
     question = question.strip()
     if not question:
         raise ServiceError(_("Vətəndaşdan nə istənildiyini yazın."), field="text")
     claim = workflow.begin(workflow.REQUEST_INFO, claim=claim, actor=actor)
     now = timezone.now()
-    InfoRequest.objects.create(claim=claim, asked_by=actor, asked_at=now, question=question)
+    today = timezone.localdate(now)
+    cal = WorkingCalendar()
+    used = paused_days(pauses=[(timezone.localdate(r.asked_at), end) for r in claim.info_requests.all()
+                               if (end := _pause_end(r)) is not None], calendar=cal)
+    latest = latest_reply_by(asked_on=today, used=used, calendar=cal)
+    if latest is None:
+        raise ServiceError(_("Məlumat gözləmə müddətinin 30 iş günlük həddi artıq istifadə olunub (maddə 10.2); "
+                             "müraciətə məlum olanlar əsasında baxın."), code="pause_cap", field="text")
+    if reply_by is None:
+        reply_by = min(cal.add_working_days(today, settings.INFO_REPLY_WORKING_DAYS), latest)
+    elif reply_by <= today:
+        raise ServiceError(_("Cavab tarixi bu gündən sonra olmalıdır."), field="reply_by")
+    elif reply_by > latest:
+        raise ServiceError(_("Cavab tarixi %(latest)s tarixindən gec ola bilməz: gözləmələr cəmi 30 iş günündən "
+                             "çox ola bilməz (maddə 10.2).") % {"latest": latest.strftime("%d.%m.%Y")},
+                           field="reply_by")
+    InfoRequest.objects.create(claim=claim, asked_by=actor, asked_at=now, question=question, reply_by=reply_by)
     return workflow.perform(workflow.REQUEST_INFO, claim=claim, actor=actor, note=question,
-                            fields={"paused_on": timezone.localdate(now)}, notify_extra={"question": question})
+                            fields={"paused_on": today, "paused_until": reply_by},
+                            notify_extra={"question": question, "reply_by": reply_by},
+                            audit={"reply_by": reply_by.isoformat()})
+
+
+def _pending_request(claim: Claim) -> InfoRequest:
+    request = claim.info_requests.filter(answered_at__isnull=True, expired_at__isnull=True).order_by("-asked_at").first()
+    if request is None:
+        raise ServiceError(_("Cavab gözləyən sorğu yoxdur."), code="invalid_state")
+    return request
+
+
+@transaction.atomic
+def claim_info_remind(*, claim: Claim, actor: None = None) -> Claim:
+    """Remind the citizen of an unanswered request before the date asked for (made by the
+    daily job, ``info_requests_sweep``). A request is reminded once."""
+    claim = workflow.begin(workflow.REMIND_INFO, claim=claim, actor=actor)
+    request = _pending_request(claim)
+    if request.reminded_at is not None:
+        raise ServiceError(_("Xatırlatma artıq göndərilib."), code="already_reminded")
+    request.reminded_at = timezone.now()
+    request.save(update_fields=["reminded_at"])
+    return workflow.perform(workflow.REMIND_INFO, claim=claim, actor=actor, note=request.question[:500],
+                            notify_extra={"question": request.question, "reply_by": request.reply_by})
+
+
+@transaction.atomic
+def claim_info_expire(*, claim: Claim, actor: None = None) -> Claim:
+    """The date asked for passed unanswered: the claim returns to its operator, who decides on
+    what is known, and the citizen is told (made by the daily job). The wait counts up to
+    that date."""
+    claim = workflow.begin(workflow.EXPIRE_INFO, claim=claim, actor=actor)
+    request = _pending_request(claim)
+    if request.reply_by is None or request.reply_by >= timezone.localdate():
+        raise ServiceError(_("Cavab tarixi hələ keçməyib."), code="not_yet")
+    request.expired_at = timezone.now()
+    request.save(update_fields=["expired_at"])
+    return workflow.perform(workflow.EXPIRE_INFO, claim=claim, actor=actor, note=request.question[:500],
+                            fields={"paused_on": None, "paused_until": None,
+                                    "due_on": claim_due_on(claim, settled=True)},
+                            notify_extra={"question": request.question, "reply_by": request.reply_by})
+
+
+def info_requests_sweep(*, today: date | None = None) -> dict[str, int]:
+    """The daily job: remind the citizens whose date is ``INFO_REMIND_WORKING_DAYS`` working
+    days away or nearer, and hand back to their operators the claims whose date has passed.
+    Idempotent; a claim that moved meanwhile is skipped."""
+    today = today or timezone.localdate()
+    cal = WorkingCalendar()
+    remind_until = cal.add_working_days(today, settings.INFO_REMIND_WORKING_DAYS)
+    pending = InfoRequest.objects.filter(answered_at__isnull=True, expired_at__isnull=True,
+                                         reply_by__isnull=False, claim__status=ClaimStatus.AWAITING_CITIZEN)
+    done = {"reminded": 0, "expired": 0}
+    for request in pending.filter(reply_by__lt=today).select_related("claim").order_by("pk"):
+        try:
+            claim_info_expire(claim=request.claim)
+            done["expired"] += 1
+        except ServiceError:
+            continue
+    for request in pending.filter(reply_by__gte=today, reply_by__lte=remind_until, reminded_at__isnull=True
+                                  ).select_related("claim").order_by("pk"):
+        try:
+            claim_info_remind(claim=request.claim)
+            done["reminded"] += 1
+        except ServiceError:
+            continue
+    return done
 
 
 @transaction.atomic
@@ -253,9 +392,7 @@ def claim_answer_info(*, claim: Claim, actor: User, text: str, photo_path: str =
         raise ServiceError(_("Müraciət tapılmadı."), code="not_found") from None
     if not text.strip() and not photo_path:
         raise ServiceError(_("Cavabı yazın və ya şəkil yükləyin."), field="text")
-    request = claim.info_requests.filter(answered_at__isnull=True).order_by("-asked_at").first()
-    if request is None:
-        raise ServiceError(_("Cavab gözləyən sorğu yoxdur."), code="invalid_state")
+    request = _pending_request(claim)
     request.answered_at = timezone.now()
     request.answer_text = text.strip()
     if photo_path:
@@ -265,7 +402,8 @@ def claim_answer_info(*, claim: Claim, actor: User, text: str, photo_path: str =
         request.answer_photo_content_type = photo_content_type
     request.save()
     return workflow.perform(workflow.ANSWER_INFO, claim=claim, actor=actor, note=text.strip()[:500],
-                            fields={"paused_on": None, "due_on": claim_due_on(claim, settled=True)})
+                            fields={"paused_on": None, "paused_until": None,
+                                    "due_on": claim_due_on(claim, settled=True)})
 
 
 @transaction.atomic
@@ -280,7 +418,8 @@ def claim_extend_deadline(*, claim: Claim, actor: User, reason: str) -> Claim:
         raise ServiceError(_("Müddət artıq 30 iş gününə uzadılıb."))
     claim.working_days = 30
     due_on = claim_due_on(claim, settled=True)
-    shown = effective_due_on(due_on=due_on, paused_on=claim.paused_on, today=timezone.localdate()) \
+    shown = effective_due_on(due_on=due_on, paused_on=claim.paused_on, today=timezone.localdate(),
+                             until=claim.paused_until) \
         if claim.status == ClaimStatus.AWAITING_CITIZEN else due_on
     return workflow.perform(workflow.EXTEND, claim=claim, actor=actor, note=reason,
                             fields={"extension_reason": reason, "due_on": due_on},
@@ -418,3 +557,128 @@ def drafts_purge(*, older_than_hours: int = 24) -> int:
             default_storage.delete(path)
             removed += 1
     return removed
+
+
+# --- Outside competence (art. 7.10) -------------------------------------------------------
+
+def _referral_text(*, claim: Claim, body: CompetentBody, note: str) -> str:
+    org = settings.ORGANISATION
+    lines = [
+        f"{body.name}",
+        f"{body.address}",
+        "",
+        _("Vətəndaşların müraciətləri haqqında Qanunun 7.10-cu maddəsinə əsasən, %(org)s-ə daxil olmuş və "
+          "səlahiyyətinə aid olmayan müraciət aidiyyəti üzrə Sizə göndərilir.") % {"org": org["name"]},
+        "",
+        _("Müraciət nömrəsi: %(number)s") % {"number": claim.number},
+        _("Qeydiyyat tarixi: %(date)s") % {"date": timezone.localtime(claim.registered_at).strftime("%d.%m.%Y")},
+        _("Müraciət edən: %(name)s") % {"name": claim.holder_name or claim.citizen.display_name},
+        _("Ünvan: %(address)s") % {"address": claim.address},
+        _("Əlaqə: %(phone)s, %(email)s") % {"phone": claim.phone, "email": claim.email},
+        _("Abonent kodu: %(code)s; faktura: %(invoice)s") % {"code": claim.subscriber_code,
+                                                               "invoice": claim.invoice_number},
+        "",
+        _("Müraciətin mətni: %(text)s") % {"text": claim.reason_text or claim.reason.text_az},
+        "",
+        _("Göndərilmə səbəbi: %(note)s") % {"note": note},
+        "",
+        _("Sübutlar (sayğacın şəkilləri) əlavə olunur. Müraciət edən şəxsə məlumat verilib."),
+        "",
+        f"{org['name']} · {org['phone']} · {org['email']}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@transaction.atomic
+def claim_forward_out(*, claim: Claim, actor: User, body: CompetentBody, note: str) -> Claim:
+    """Forward an appeal outside the utility's competence to the competent ``body`` (art. 7.10):
+    a letter with the evidence is e-mailed to the body (a ``Referral`` on the outbox engine,
+    delivered after commit and retried), the claim closes as forwarded and the citizen is told
+    where it went. Due within 3 working days of registration (``forward_out_due_on``); a later
+    forwarding is still made, and recorded as late in the audit entry."""
+    note = note.strip()
+    if not note:
+        raise ServiceError(_("Müraciətin niyə aidiyyəti üzrə göndərildiyini yazın."), field="note")
+    claim = workflow.begin(workflow.FORWARD_OUT, claim=claim, actor=actor)
+    body = CompetentBody.objects.filter(pk=body.pk, active=True).first()  # type: ignore[assignment]
+    if body is None:
+        raise ServiceError(_("Səlahiyyətli qurumu siyahıdan seçin."), field="body")
+    due = forward_out_due_on(claim)
+    with translation.override("az"):  # the letter to another state body is in the state language
+        text = _referral_text(claim=claim, body=body, note=note)
+        subject = _("Müraciət aidiyyəti üzrə göndərilir — № %(number)s") % {"number": claim.number}
+    referral = Referral.objects.create(claim=claim, body=body, recipient=body.email, subject=subject[:200],
+                                       text=text)
+    REFERRALS.enqueue_on_commit(referral.pk)
+    return workflow.perform(workflow.FORWARD_OUT, claim=claim, actor=actor, note=f"{body.name}: {note}",
+                            fields={"competent_body": body, "outcome_reason": note, "corrected_amount": None,
+                                    "closed_at": timezone.now()},
+                            audit={"body": body.pk, "referral": referral.pk, "due_on": due.isoformat(),
+                                   "late": timezone.localdate() > due},
+                            notify_extra={"body": body, "reason": note})
+
+
+def _send_referral(referral: Referral) -> dict[str, Any]:
+    """The outbox engine's ``send``: the letter with the claim's meter photos attached."""
+    message = EmailMessage(subject=referral.subject, body=referral.text, to=[referral.recipient],
+                           headers={"Message-ID": make_msgid(domain=DNS_NAME)})
+    for evidence in referral.claim.evidence.all():
+        if evidence.photo and default_storage.exists(evidence.photo.name):
+            with default_storage.open(evidence.photo.name, "rb") as fh:
+                message.attach(f"{evidence.meter_serial}.{evidence.photo.name.rsplit('.', 1)[-1]}", fh.read(),
+                               evidence.photo_content_type)
+    message.send()
+    return {}
+
+
+REFERRALS: Outbox[Referral] = Outbox(
+    model=Referral, task="claims.tasks.deliver_referral", send=_send_referral, settings_prefix="REFERRAL",
+    what="referral", describe=lambda r: f"referral {r.pk} ({r.claim_id} to {r.recipient})")
+
+
+def referral_send(*, referral_id: int) -> None:
+    REFERRALS.deliver(referral_id)
+
+
+def referrals_sweep() -> int:
+    return REFERRALS.sweep()
+
+
+# --- Repeat appeals (art. 8.1.4) ----------------------------------------------------------
+
+REASONED_OUTCOMES = ("corrected", "refused")
+
+
+def repeat_answers(claim: Claim) -> list[Claim]:
+    """The reasoned answers (closed corrected or refused) the same person got on the same
+    invoice within the year before ``claim`` was registered (matched by the FIN's keyed hash,
+    which outlives anonymisation)."""
+    if not claim.citizen_key:
+        return []
+    return list(Claim.objects.filter(
+        citizen_key=claim.citizen_key, invoice_number=claim.invoice_number, status=ClaimStatus.CLOSED,
+        outcome__in=REASONED_OUTCOMES, closed_at__gte=claim.registered_at - timedelta(days=365),
+        closed_at__lt=claim.registered_at,
+    ).exclude(pk=claim.pk).order_by("closed_at"))
+
+
+@transaction.atomic
+def claim_leave_unconsidered(*, claim: Claim, actor: User, reason: str, nothing_new: bool) -> Claim:
+    """Leave a repeat appeal unconsidered (art. 8.1.4): only when the same person got three
+    reasoned answers on the same invoice within a year and the operator confirms that nothing
+    new is declared; the citizen gets the reasoned answer (due within 5 working days of
+    registration)."""
+    reason = reason.strip()
+    claim = workflow.begin(workflow.LEAVE_UNCONSIDERED, claim=claim, actor=actor)
+    earlier = repeat_answers(claim)
+    if len(earlier) < 3:
+        raise ServiceError(_("Müraciət baxılmadan saxlanıla bilməz: eyni məsələ üzrə son bir ildə üç əsaslandırılmış "
+                             "cavab verilməyib (maddə 8.1.4)."), code="not_repeat")
+    if not nothing_new:
+        raise ServiceError(_("Müraciətdə yeni hal göstərilmədiyini təsdiq edin."), field="nothing_new")
+    if not reason:
+        raise ServiceError(_("Vətəndaşa göndəriləcək əsaslandırılmış cavabı yazın."), field="reason")
+    numbers = [c.number for c in earlier]
+    return workflow.perform(workflow.LEAVE_UNCONSIDERED, claim=claim, actor=actor, note=reason,
+                            fields={"outcome_reason": reason, "corrected_amount": None, "closed_at": timezone.now()},
+                            audit={"earlier": numbers}, notify_extra={"reason": reason, "earlier": numbers})

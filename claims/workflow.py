@@ -201,11 +201,24 @@ APPROVE = _m("approve", "Approve the correction", {S.AT_COMMISSION}, S.CLOSED, (
 REFUSE = _m("refuse", "Refuse the correction", {S.AT_COMMISSION}, S.CLOSED, (DECIDING_MEMBER,), "closed_refused",
             notify="closed_refused", outcome=ClaimOutcome.REFUSED)
 WITHDRAW = _m("withdraw", "Withdraw the claim", OPEN, S.WITHDRAWN, (CITIZEN,), "withdrawn", notify="withdrawn")
+# Law "On citizens' appeals": art. 7.10 (outside competence, within 3 working days), art. 8.1.4
+# (a repeat appeal left unconsidered, answered within 5), art. 10.2 (the wait for information).
+FORWARD_OUT = _m("forward_out", "Forward to the competent body (outside competence)", {S.FORWARDED, S.IN_REVIEW},
+                 S.CLOSED, BRANCH_STAFF, "closed_redirected", notify="closed_redirected",
+                 outcome=ClaimOutcome.REDIRECTED)
+LEAVE_UNCONSIDERED = _m("leave_unconsidered", "Leave a repeat appeal unconsidered", {S.FORWARDED, S.IN_REVIEW},
+                        S.CLOSED, BRANCH_STAFF, "closed_unconsidered", notify="closed_unconsidered",
+                        outcome=ClaimOutcome.UNCONSIDERED)
+REMIND_INFO = _m("remind_info", "Remind the citizen before the requested date", {S.AWAITING_CITIZEN}, None,
+                 (SYSTEM,), "info_reminded", notify="info_reminder")
+EXPIRE_INFO = _m("expire_info", "The requested date passed unanswered: back to the operator",
+                 {S.AWAITING_CITIZEN}, S.IN_REVIEW, (SYSTEM,), "info_expired", notify="info_expired")
 
 MOVES: tuple[Move, ...] = (
     REGISTER, FORWARD, TAKE, PICK_UP, REASSIGN, EXTEND, REQUEST_INFO, ANSWER_INFO, ORDER_INSPECTION,
     RECORD_INSPECTION, RESCHEDULE_INSPECTION, CANCEL_INSPECTION, PROPOSE_CORRECTION, CLOSE_NO_CORRECTION,
-    AGENDA_ADD, AGENDA_REMOVE, RETURN_FROM_COMMISSION, APPROVE, REFUSE, WITHDRAW,
+    AGENDA_ADD, AGENDA_REMOVE, RETURN_FROM_COMMISSION, APPROVE, REFUSE, WITHDRAW, FORWARD_OUT, LEAVE_UNCONSIDERED,
+    REMIND_INFO, EXPIRE_INFO,
 )
 BY_NAME = {m.name: m for m in MOVES}
 

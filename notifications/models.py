@@ -14,6 +14,10 @@ class Event(models.TextChoices):
     CLOSED_CORRECTED = "closed_corrected", _("Borc düzəldildi")
     CLOSED_REFUSED = "closed_refused", _("Müraciət rədd edildi")
     WITHDRAWN = "withdrawn", _("Müraciət geri götürüldü")
+    CLOSED_REDIRECTED = "closed_redirected", _("Müraciət aidiyyəti üzrə göndərildi")
+    CLOSED_UNCONSIDERED = "closed_unconsidered", _("Təkrar müraciət baxılmadan saxlanıldı")
+    INFO_REMINDER = "info_reminder", _("Məlumat sorğusu üzrə xatırlatma")
+    INFO_EXPIRED = "info_expired", _("Məlumat sorğusunun müddəti bitdi")
     DEADLINE_DIGEST = "deadline_digest", _("Müddətlər üzrə gündəlik xülasə (əməkdaşlara)")
 
 

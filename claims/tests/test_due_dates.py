@@ -84,7 +84,9 @@ def test_a_claim_waiting_for_the_citizen_is_not_overdue_and_its_date_moves(citiz
         claim = claim_take(claim=claim, actor=operator)
     registered_due = claim.due_on
     with time_machine.travel(f"2026-11-20T10:00:00{BAKU}", tick=False):  # Friday, 3 working days left
-        claim_request_info(claim=claim, actor=operator, question="Sayğacın yeni şəklini göndərin.")
+        # The citizen is given until 18 December (art. 10.2: within the 30 working days' cap).
+        claim_request_info(claim=claim, actor=operator, question="Sayğacın yeni şəklini göndərin.",
+                           reply_by=date(2026, 12, 18))
     # Weeks later (past the original due date, a Saturday): still not overdue, the date moved.
     with time_machine.travel(f"2026-12-12T10:00:00{BAKU}", tick=False):
         claim.refresh_from_db()

@@ -45,7 +45,7 @@ from api.models import ApiChannel, WebhookDelivery
 from audit.models import AuditEntry
 from billing.models import Adjustment, Branch, TariffZone
 from claims import services, workflow
-from claims.models import Channel, Claim, ClaimEvent, CorrectionProposal, ProposalStatus
+from claims.models import Channel, Claim, ClaimEvent, CompetentBody, CorrectionProposal, ProposalStatus
 from claims.transitions import ClaimStatus
 from commission import services as commission
 from commission.models import AgendaItem, Meeting
@@ -304,14 +304,28 @@ SERVICES: tuple[Service, ...] = (
     Service("decision_refuse", (workflow.REFUSE,), lambda a: commission.decision_refuse(
         item=a.item, actor=a.actor, reason="Əsas yoxdur."), acts_on="item"),
     Service("claim_withdraw", (workflow.WITHDRAW,), lambda a: services.claim_withdraw(claim=a.claim, actor=a.actor)),
+    Service("claim_forward_out", (workflow.FORWARD_OUT,), lambda a: services.claim_forward_out(
+        claim=a.claim, actor=a.actor, note="Su təchizatı ilə bağlı deyil.",
+        body=CompetentBody.objects.create(name="Azəristiliktəchizat ASC", address="Bakı", email="info@ait.az"))),
+    Service("claim_leave_unconsidered", (workflow.LEAVE_UNCONSIDERED,), lambda a: services.claim_leave_unconsidered(
+        claim=a.claim, actor=a.actor, reason="Eyni məsələ üzrə üç cavab verilib.", nothing_new=True)),
+    Service("claim_info_remind", (workflow.REMIND_INFO,), lambda a: services.claim_info_remind(
+        claim=a.claim, actor=a.actor)),
+    Service("claim_info_expire", (workflow.EXPIRE_INFO,), lambda a: services.claim_info_expire(
+        claim=a.claim, actor=a.actor)),
 )
-# The services that take no person: FORWARD is made by registration itself (actor=None).
-SYSTEM_ONLY = {"forward"}
+# The services that take no person: FORWARD is made by registration itself (actor=None); the
+# daily job reminds citizens of information requests and ends the unanswered ones.
+SYSTEM_ONLY = {"forward", "claim_info_remind", "claim_info_expire"}
 
 # Refusals the declaration does not express: a domain rule of the service refuses a move that
 # its status and party allow. Each is named here with the rule; any other such refusal fails.
 DOMAIN_REFUSALS = {
     ("agenda_add", "on_agenda"): "a claim is on at most one undecided agenda item",
+    ("claim_info_expire", "awaiting_citizen"): "the date the citizen was asked to answer by has not passed",
+    # art. 8.1.4: only after three reasoned answers on the same invoice within a year
+    ("claim_leave_unconsidered", "forwarded"): "the claim is no repeat appeal",
+    ("claim_leave_unconsidered", "in_review"): "the claim is no repeat appeal",
 }
 
 # Declared refused, yet the service returns without a refusal and changes nothing: an explicit,

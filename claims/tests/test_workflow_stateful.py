@@ -57,7 +57,7 @@ from api.models import ApiChannel, WebhookDelivery
 from audit.models import AuditEntry
 from billing.models import Adjustment
 from claims import services, workflow
-from claims.models import Channel, Claim, ClaimEvent, CorrectionProposal, InfoRequest
+from claims.models import Channel, Claim, ClaimEvent, CompetentBody, CorrectionProposal, InfoRequest
 from claims.transitions import ClaimOutcome, ClaimStatus
 from commission import services as commission
 from commission.models import AgendaItem, DecisionKind
@@ -157,6 +157,8 @@ ACTIONS = (
     Action("decision_approve", (workflow.APPROVE,), acts_on="item"),
     Action("decision_refuse", (workflow.REFUSE,), acts_on="item"),
     Action("claim_withdraw", (workflow.WITHDRAW,)),
+    Action("claim_forward_out", (workflow.FORWARD_OUT,)),
+    Action("claim_leave_unconsidered", (workflow.LEAVE_UNCONSIDERED,)),
 )
 
 
@@ -272,8 +274,10 @@ class WorkflowMachine(RuleBasedStateMachine):
         # Mostly an action that moves the claim on: a move of its status to another (or onto
         # the agenda), with one of its parties at hand. Withdrawal, which ends everything, and
         # the moves that keep the status are among all the others (so is the second way back
-        # from the commission, which would double the odds of going back).
-        onward = [a for a in ACTIONS if a.service not in ("claim_withdraw", "claim_return_from_commission")
+        # from the commission, which would double the odds of going back, and so are the
+        # endings of art. 7.10 and 8.1.4, which would end most claims before they get far).
+        onward = [a for a in ACTIONS if a.service not in ("claim_withdraw", "claim_return_from_commission",
+                                                          "claim_forward_out", "claim_leave_unconsidered")
                   and callable_(a)
                   and c.status in move_of(a).sources
                   and (move_of(a).target is not None or move_of(a) is workflow.AGENDA_ADD)
@@ -376,6 +380,12 @@ class WorkflowMachine(RuleBasedStateMachine):
             return lambda: commission.decision_refuse(item=item, actor=actor, reason=text)
         if s == "claim_withdraw":
             return lambda: services.claim_withdraw(claim=c, actor=actor)
+        if s == "claim_forward_out":
+            body = CompetentBody.objects.get_or_create(name="Azəristiliktəchizat ASC", address="Bakı",
+                                                       email="info@ait.az")[0]
+            return lambda: services.claim_forward_out(claim=c, actor=actor, body=body, note=text)
+        if s == "claim_leave_unconsidered":
+            return lambda: services.claim_leave_unconsidered(claim=c, actor=actor, reason=text, nothing_new=True)
         raise AssertionError(s)
 
     def _refused(self, before: dict[str, Any], what: str, exc: ServiceError) -> None:
@@ -479,7 +489,8 @@ class WorkflowMachine(RuleBasedStateMachine):
                 continue
             # The clock stands still while the claim waits for the citizen: as the days pass.
             assert claim.effective_due_on >= claim.due_on
-            if claim.status == ClaimStatus.AWAITING_CITIZEN and claim.due_on > claim.paused_on:
+            # ... until the date the citizen was asked to answer by: the clock runs again after it.
+            if claim.due_on > claim.paused_on and (claim.paused_until is None or today <= claim.paused_until):
                 assert claim.effective_due_on >= today, (
                     f"{claim.number} waits for the citizen since {claim.paused_on} and is overdue: "
                     f"effective due {claim.effective_due_on}, today {today}")
@@ -495,6 +506,8 @@ class WorkflowMachine(RuleBasedStateMachine):
                     wanted = (DecisionKind.APPROVED if claim.outcome == ClaimOutcome.CORRECTED
                               else DecisionKind.REFUSED)
                     assert decided.get().decision == wanted
+                elif entry.kind in ("closed_redirected", "closed_unconsidered"):  # art. 7.10, art. 8.1.4
+                    assert previous.status in (ClaimStatus.FORWARDED, ClaimStatus.IN_REVIEW)
                 else:
                     assert previous.status == ClaimStatus.IN_REVIEW and entry.kind == "closed_refused"
 
