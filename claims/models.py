@@ -81,6 +81,7 @@ class Claim(models.Model):
     competent_body = models.ForeignKey("CompetentBody", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="claims", help_text="Where the claim was forwarded (art. 7.10)")
 
+
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="assigned_claims")
     registered_at = models.DateTimeField()
@@ -201,9 +202,16 @@ class InfoRequest(models.Model):
     answer_text = models.TextField(blank=True)
     answer_photo = models.FileField(upload_to="answers/%Y/%m/", blank=True)
     answer_photo_content_type = models.CharField(max_length=40, blank=True)
+    reply_by = models.DateField(null=True, blank=True,
+                                help_text="The date the citizen is asked to answer by (art. 10.2: the pauses of a "
+                                          "claim add up to 30 working days at most)")
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="The date passed unanswered: the operator decides on what is known")
 
     class Meta:
         ordering = ["asked_at", "id"]
+        indexes = [models.Index(fields=["answered_at", "expired_at", "reply_by"])]
 
     def __str__(self) -> str:
         return self.question[:60]
@@ -212,16 +220,9 @@ class InfoRequest(models.Model):
 class ProposalStatus(models.TextChoices):
     PENDING = "pending", _("Komissiyaya göndərilib")
     APPROVED = "approved", _("Təsdiq edilib")
-    reply_by = models.DateField(null=True, blank=True,
-                                help_text="The date the citizen is asked to answer by (art. 10.2: the pauses of a "
-                                          "claim add up to 30 working days at most)")
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    expired_at = models.DateTimeField(null=True, blank=True,
-                                      help_text="The date passed unanswered: the operator decides on what is known")
     REFUSED = "refused", _("İmtina edilib")
     WITHDRAWN = "withdrawn", _("Geri götürülüb")
 
-        indexes = [models.Index(fields=["answered_at", "expired_at", "reply_by"])]
 
 class CorrectionProposal(models.Model):
     """The operator's proposed debt correction: corrected readings, the invoice recomputed at

@@ -211,6 +211,18 @@ FOREIGN_ACCOUNT_LOOKUPS_PER_HOUR = env.int("FOREIGN_ACCOUNT_LOOKUPS_PER_HOUR", d
 
 # Deadlines (Law "On citizens' appeals", art. 10.1): working days to answer.
 CLAIM_ANSWER_WORKING_DAYS = env.int("CLAIM_ANSWER_WORKING_DAYS", default=15)
+# Information requests (art. 10.2): the date the citizen is asked to answer by, by default this
+# many working days after the request (all waits of a claim add up to 30 working days at most),
+# and the reminder this many working days before it.
+INFO_REPLY_WORKING_DAYS = env.int("INFO_REPLY_WORKING_DAYS", default=10)
+INFO_REMIND_WORKING_DAYS = env.int("INFO_REMIND_WORKING_DAYS", default=2)
+# Letters to the competent body of an appeal outside competence (art. 7.10), on the outbox engine.
+REFERRAL_MAX_ATTEMPTS = env.int("REFERRAL_MAX_ATTEMPTS", default=8)
+REFERRAL_BACKOFF_SECONDS = env.int("REFERRAL_BACKOFF_SECONDS", default=60)
+REFERRAL_STALE_SECONDS = env.int("REFERRAL_STALE_SECONDS", default=300)
+# The key of the keyed hash that replaces a FIN on anonymisation (claims.pseudonyms). Changing it
+# stops repeat appeals from being recognised across the change.
+PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default=SECRET_KEY)
 # Told of every move of a claim inside its transaction (claims.workflow.perform), in this
 # order: a lower app reaches the higher ones only through these.
 CLAIM_CHANGE_SUBSCRIBERS = [
@@ -236,18 +248,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-# Information requests (art. 10.2): the date the citizen is asked to answer by, by default this
-# many working days after the request (all waits of a claim add up to 30 working days at most),
-# and the reminder this many working days before it.
-INFO_REPLY_WORKING_DAYS = env.int("INFO_REPLY_WORKING_DAYS", default=10)
-INFO_REMIND_WORKING_DAYS = env.int("INFO_REMIND_WORKING_DAYS", default=2)
-# Letters to the competent body of an appeal outside competence (art. 7.10), on the outbox engine.
-REFERRAL_MAX_ATTEMPTS = env.int("REFERRAL_MAX_ATTEMPTS", default=8)
-REFERRAL_BACKOFF_SECONDS = env.int("REFERRAL_BACKOFF_SECONDS", default=60)
-REFERRAL_STALE_SECONDS = env.int("REFERRAL_STALE_SECONDS", default=300)
-# The key of the keyed hash that replaces a FIN on anonymisation (claims.pseudonyms). Changing it
-# stops repeat appeals from being recognised across the change.
-PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default=SECRET_KEY)
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
