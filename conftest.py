@@ -212,7 +212,17 @@ def jpeg_upload():
     return make
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def _one_page_pdf() -> bytes:
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+PDF_BYTES = _one_page_pdf()  # a real one-page PDF: uploads are rebuilt by qpdf
 
 
 @pytest.fixture

@@ -69,3 +69,19 @@ class CorrectionForm(forms.Form):
 
     def readings(self) -> dict[str, int]:
         return {serial: self.cleaned_data[name] for name, serial in self.serials}
+
+
+class OtpTokenForm(forms.Form):
+    """The 6-digit code of the staff member's authenticator app."""
+
+    otp_token = forms.CharField(
+        label=_("Autentifikator tətbiqindəki kod"), max_length=6, min_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "pattern": "[0-9]*"}),
+        error_messages={"required": _("Kodu daxil edin."), "min_length": _("Kod 6 rəqəmdən ibarətdir."),
+                        "max_length": _("Kod 6 rəqəmdən ibarətdir.")})
+
+    def clean_otp_token(self) -> str:
+        value = self.cleaned_data["otp_token"].strip()
+        if not value.isdigit():
+            raise forms.ValidationError(_("Kod 6 rəqəmdən ibarətdir."))
+        return value

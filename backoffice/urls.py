@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import otp, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("login/", views.StaffLoginView.as_view(), name="login"),
+    path("otp/", otp.otp_verify, name="otp_verify"),
+    path("otp/setup/", otp.otp_setup, name="otp_setup"),
     path("logout/", auth_views.LogoutView.as_view(next_page="backoffice:login"), name="logout"),
     path("", views.queue, name="queue"),
     path("claims/<str:number>/", views.claim_page, name="claim"),

@@ -25,6 +25,7 @@ from claims.models import Claim, ClaimEvent
 from claims.selectors import claim_get_for_staff
 from claims.transitions import ClaimStatus
 from core.errors import ServiceError, form_add_error
+from core.security import evidence_response
 from identity.decorators import AuthenticatedRequest, staff_required
 from identity.models import Role
 from identity.roles import has_role, operators_of
@@ -140,7 +141,8 @@ def evidence_photo(request: AuthenticatedRequest, number: str, evidence_id: int)
     if ev is None:
         raise Http404
     audit_record(actor=request.user, action="photo_viewed", claim=claim, object_type="evidence", object_id=str(ev.pk))
-    return FileResponse(ev.photo.open("rb"), content_type=ev.photo_content_type)
+    return evidence_response(ev.photo.open("rb"), content_type=ev.photo_content_type,
+                             name=f"{claim.number}-{ev.meter_serial}")
 
 
 @staff_required()
@@ -151,7 +153,8 @@ def answer_photo(request: AuthenticatedRequest, number: str, request_id: int) ->
         raise Http404
     audit_record(actor=request.user, action="photo_viewed", claim=claim, object_type="info_request",
                  object_id=str(ir.pk))
-    return FileResponse(ir.answer_photo.open("rb"), content_type=ir.answer_photo_content_type)
+    return evidence_response(ir.answer_photo.open("rb"), content_type=ir.answer_photo_content_type,
+                             name=f"{claim.number}-answer-{ir.pk}")
 
 
 def _rerender(request: AuthenticatedRequest, claim: Claim, name: str, form: Any, status: int = 400) -> HttpResponse:

@@ -417,3 +417,82 @@ if SENTRY_DSN:
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
 # --- end of operations --------------------------------------------------------------------------
+
+# --- Security (docs/security.md) ---------------------------------------------------------------
+from urllib.parse import urlsplit  # noqa: E402
+
+INSTALLED_APPS += ["csp", "django_otp", "django_otp.plugins.otp_totp", "pgtrigger"]
+
+
+def _after(name: str, *new: str) -> None:
+    at = MIDDLEWARE.index(name) + 1
+    MIDDLEWARE[at:at] = list(new)
+
+
+# A body larger than REQUEST_MAX_BYTES is refused (413) from its Content-Length, before it is read.
+_after("django.middleware.security.SecurityMiddleware", "core.security.RequestSizeLimitMiddleware",
+       "django_permissions_policy.PermissionsPolicyMiddleware", "csp.middleware.CSPMiddleware")
+# Every page and API answer may carry personal data: none is kept by a browser or proxy cache
+# (static files, served by WhiteNoise before this, keep their long cache).
+_after("whitenoise.middleware.WhiteNoiseMiddleware", "core.security.NoStoreMiddleware")
+_after("django.contrib.auth.middleware.AuthenticationMiddleware", "django_otp.middleware.OTPMiddleware")
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=25 * 1024 * 1024)
+
+_sso_origins = sorted({"://".join(urlsplit(u)[:2]) for u in (OIDC_ISSUER, ASAN_LOGIN_URL) if u})
+# Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere; frames nowhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],  # blob: the chosen photo's preview before sending
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        # A form's redirect is checked too: logging out may continue at the national SSO.
+        "form-action": ["'self'", *_sso_origins],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy: the service needs none of these browser features.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: [] for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer",
+                                "microphone", "payment", "usb", "browsing-topics")
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Staff passwords: at least 12 characters, not a common one, not like the username.
+# (The list above was inferred as str -> str: its entries had no OPTIONS.)
+AUTH_PASSWORD_VALIDATORS[1] = {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+                               "OPTIONS": {"min_length": 12}}  # type: ignore[dict-item]
+# Lockout by username (AXES_FAILURE_LIMIT) and, for password spraying, by address
+# (AXES_IP_FAILURE_LIMIT: higher, since a branch's staff share one office NAT address).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FAILURE_LIMIT = AXES_FAILURE_LIMIT  # the AXES_FAILURE_LIMIT variable
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
+AXES_FAILURE_LIMIT = "identity.lockout.failure_limit"
+SILENCED_SYSTEM_CHECKS.remove("axes.W006")
+
+# Second factor (django-otp, TOTP): required for these roles, offered to every staff member.
+STAFF_OTP_REQUIRED_ROLES = env.list("STAFF_OTP_REQUIRED_ROLES",
+                                    default=["commission_member", "branch_manager", "administrator"])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default=ORGANISATION["name"])
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Staff sessions end after this many quiet seconds (citizens: SESSION_IDLE_TIMEOUT).
+STAFF_SESSION_IDLE_TIMEOUT = env.int("STAFF_SESSION_IDLE_TIMEOUT", default=15 * 60)
+
+# Uploads: optional virus scan of every stored upload (clamd's INSTREAM over TCP or a Unix socket),
+# e.g. UPLOAD_SCAN_CLAMD=tcp://127.0.0.1:3310 or unix:///run/clamav/clamd.ctl; empty: no scan.
+UPLOAD_SCAN_CLAMD = env.str("UPLOAD_SCAN_CLAMD", default="")
+UPLOAD_SCAN_TIMEOUT = env.float("UPLOAD_SCAN_TIMEOUT", default=30.0)
+# Photos larger than this many pixels (read from the header, before decoding) are refused.
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
+
+# Channel API: a citizen assertion's jti is remembered (in the shared cache) until it expires,
+# so an assertion is accepted once. Webhook URLs must be https and resolve to public addresses
+# (WEBHOOK_ALLOW_PRIVATE_URLS=true only for tests on loopback).
+API_CITIZEN_TOKEN_REQUIRE_JTI = env.bool("API_CITIZEN_TOKEN_REQUIRE_JTI", default=True)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# --- end of security ----------------------------------------------------------------------------

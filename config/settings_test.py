@@ -7,6 +7,10 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.dummy.DummyBackend")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("SMS_BACKEND", "notifications.sms.LocmemSmsBackend")
+# Staff tests log users in with force_login; the second factor's own tests switch it on.
+os.environ.setdefault("STAFF_OTP_REQUIRED_ROLES", "")
+# Webhook receivers of the tests listen on loopback over plain HTTP.
+os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_URLS", "true")
 if "TEST_DATABASE_URL" in os.environ:
     os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
 

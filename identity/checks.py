@@ -33,3 +33,18 @@ def check_identity_provider(app_configs: Sequence[AppConfig] | None, **kwargs: A
     if name == "identity.providers.asan.AsanLoginProvider" and not settings.ASAN_LOGIN_URL:
         problems.append(Error("Asan Login needs ASAN_LOGIN_URL.", id="identity.E004"))
     return problems
+
+
+@register("identity", deploy=True)
+def check_no_development_login(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    """The development login lets anyone in as any FIN, and the development outbox shows every
+    e-mail and SMS: neither may be on where DEBUG is off. A deploy check (``check --deploy``,
+    run before every release, docs/deployment.md) rather than one at every start, because the
+    local production-like stack (``make stack``) runs DEBUG off with the development login on."""
+    if settings.DEV_LOGIN_ENABLED and not settings.DEBUG:
+        return [Error(
+            "DEV_LOGIN_ENABLED is on with DEBUG off: anyone could log in as any citizen (/auth/dev/) and staff "
+            "would see every e-mail and SMS at /dev/outbox/.",
+            hint="Set DEV_LOGIN_ENABLED=false in production; log citizens in through the national SSO.",
+            id="identity.E005")]
+    return []

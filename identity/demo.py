@@ -12,12 +12,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 from identity.models import Role, StaffAssignment
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - demo staff only, printed on purpose
+# The demo staff whose role requires a second factor (commission members, managers, the
+# administrator) are enrolled with this authenticator secret (base32, as an app takes it; the
+# code of the moment: ``manage.py demo_logins`` or ``demo_totp_token()``). Demo only.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo staff only, printed on purpose
 
 # ---------------------------------------------------------------------------------------------
 # Names (billing.demo draws account holders from them too)
@@ -114,7 +119,33 @@ def ensure_staff(logins: list[StaffLogin]) -> int:
         for s in logins
         if (users[s.username].pk, s.role, s.branch.pk if s.branch else None) not in held
     ])
+    ensure_demo_second_factor([users[s.username] for s in logins
+                               if s.role in settings.STAFF_OTP_REQUIRED_ROLES or s.superuser])
     return len(logins) - len(existing)
+
+
+def demo_totp_key() -> str:
+    """DEMO_TOTP_SECRET as django-otp stores it (hex)."""
+    import base64
+
+    return base64.b32decode(DEMO_TOTP_SECRET).hex()
+
+
+def demo_totp_token(drift: int = 0) -> str:
+    """The code an authenticator app enrolled with DEMO_TOTP_SECRET shows now (``drift``: that
+    many 30-second steps later)."""
+    from django_otp.oath import totp
+
+    return f"{totp(bytes.fromhex(demo_totp_key()), drift=drift):06d}"
+
+
+def ensure_demo_second_factor(users: Iterable[Any]) -> None:
+    """Enrol these demo users' authenticator with DEMO_TOTP_SECRET (those without one)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for user in users:
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(user=user, name="demo", key=demo_totp_key(), confirmed=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Log a user out after SESSION_IDLE_TIMEOUT seconds without a request.
 
-SESSION_COOKIE_AGE bounds the whole session; this bounds the quiet time inside it, so a portal
+SESSION_COOKIE_AGE bounds the whole session; this bounds the quiet time inside it (shorter for
+staff: STAFF_SESSION_IDLE_TIMEOUT), so a portal
 left open on a shared computer does not stay logged in. The last activity is a timestamp in the
 session, written at most once a minute (not on every request) to spare the session store.
 """
@@ -14,6 +15,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 SESSION_LAST_ACTIVITY = "identity_last_activity"
+SESSION_STAFF = "identity_staff"  # a staff session: the shorter STAFF_SESSION_IDLE_TIMEOUT applies
 WRITE_EVERY = 60  # seconds
 
 
@@ -26,8 +28,10 @@ class IdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        timeout = settings.SESSION_IDLE_TIMEOUT
         session = getattr(request, "session", None)
+        timeout = settings.SESSION_IDLE_TIMEOUT
+        if session is not None and session.get(SESSION_STAFF):
+            timeout = settings.STAFF_SESSION_IDLE_TIMEOUT
         if timeout and session is not None and SESSION_KEY in session:
             now = int(time.time())
             last = session.get(SESSION_LAST_ACTIVITY)
@@ -47,3 +51,5 @@ def _start_idle_clock(sender, request, user, **kwargs):
     # Start the clock at login, so the first request after it need not write the session.
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_LAST_ACTIVITY] = int(time.time())
+        if not user.is_citizen:
+            request.session[SESSION_STAFF] = True

@@ -20,6 +20,7 @@ from claims.deadlines import WorkingCalendar
 from claims.evidence import PhotoDrafts, PhotoRejected
 from claims.services import ClaimError
 from claims.transitions import ClaimStatus
+from core.security import evidence_response
 from identity.decorators import AuthenticatedRequest, staff_required
 from identity.models import Role
 
@@ -166,8 +167,10 @@ def visit_photo(request: AuthenticatedRequest, pk: int, evidence_id: int | None 
     if evidence_id is None:
         if not inspection.photo:
             raise Http404
-        return FileResponse(inspection.photo.open("rb"), content_type=inspection.photo_content_type)
+        return evidence_response(inspection.photo.open("rb"), content_type=inspection.photo_content_type,
+                                 name=f"inspection-{inspection.pk}")
     evidence = next((e for e in inspection.claim.evidence.all() if e.pk == evidence_id), None)
     if evidence is None:
         raise Http404
-    return FileResponse(evidence.photo.open("rb"), content_type=evidence.photo_content_type)
+    return evidence_response(evidence.photo.open("rb"), content_type=evidence.photo_content_type,
+                             name=f"{inspection.claim.number}-{evidence.meter_serial}")

@@ -18,6 +18,7 @@ from claims.evidence import PhotoDrafts, PhotoRejected, StoredPhoto
 from claims.models import Channel
 from claims.services import DuplicateOpenClaim, claim_answer_info, claim_withdraw
 from core.errors import ServiceError, form_add_error
+from core.security import evidence_response
 from core.text import mask_name
 from identity.decorators import AuthenticatedRequest
 from identity.services import session_login_method
@@ -173,7 +174,8 @@ def draft_photo(request: AuthenticatedRequest, serial: str) -> FileResponse:
     entry = (Draft(request).get("meters") or {}).get(serial) or {}
     if not entry.get("photo_path"):
         raise Http404
-    return FileResponse(default_storage.open(entry["photo_path"], "rb"), content_type=entry["photo_content_type"])
+    return evidence_response(default_storage.open(entry["photo_path"], "rb"), content_type=entry["photo_content_type"],
+                             name=f"draft-{serial}")
 
 
 @login_required
@@ -302,7 +304,8 @@ def claim_photo(request: AuthenticatedRequest, number: str, evidence_id: int) ->
     evidence = next((e for e in claim.evidence.all() if e.pk == evidence_id), None)
     if evidence is None:
         raise Http404
-    return FileResponse(evidence.photo.open("rb"), content_type=evidence.photo_content_type)
+    return evidence_response(evidence.photo.open("rb"), content_type=evidence.photo_content_type,
+                             name=f"{number}-{evidence.meter_serial}")
 
 
 @login_required

@@ -33,7 +33,7 @@ def test_staff_login_with_password_and_lockout_after_failures(client, operator, 
     r = client.post(url, {"username": "op-yas-1", "password": "demo-pass-2026"})
     assert r.status_code == 302 and r.url == reverse("backoffice:queue")
     client.logout()
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.AXES_USERNAME_FAILURE_LIMIT):
         client.post(url, {"username": "op-yas-1", "password": "wrong"})
     r = client.post(url, {"username": "op-yas-1", "password": "demo-pass-2026"})
     assert "_auth_user_id" not in client.session

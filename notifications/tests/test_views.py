@@ -8,6 +8,26 @@ from .helpers import drive, make_delivery
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def client(client, operator):
+    """The outbox is for staff only: the tests below look at it as the branch's operator."""
+    client.force_login(operator)
+    return client
+
+
+def test_outbox_is_refused_to_anonymous_visitors_and_citizens(claim, citizen, django_user_model):
+    from django.test import Client
+
+    make_delivery(claim)
+    anonymous = Client().get(reverse("notifications:outbox"))
+    assert anonymous.status_code == 302 and "/office/login/" in anonymous["Location"]
+    as_citizen = Client()
+    as_citizen.force_login(citizen)
+    response = as_citizen.get(reverse("notifications:outbox"))
+    assert response.status_code == 302 and "/office/login/" in response["Location"]
+    assert claim.phone not in response.content.decode()
+
+
 def test_outbox_lists_every_delivery_newest_first(client, claim):
     older = make_delivery(claim, medium=Medium.EMAIL, recipient=claim.email, subject="Mövzu — ə", body="Mətn ş ğ")
     newer = make_delivery(claim, body="SMS mətni", segments=2)

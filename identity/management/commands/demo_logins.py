@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from identity.demo import DEMO_PASSWORD
+from identity.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_totp_token
 from identity.models import StaffAssignment, User
 
 
@@ -30,5 +30,7 @@ class Command(BaseCommand):
             w(f"Demo staff (password: {DEMO_PASSWORD}); the administrator logs in at {base}/admin/:")
             for a in staff:
                 w(f"    {a.user.username:14} {a.role:22} {a.branch or 'all branches'}")
+            w(f"Commission members, managers and the administrator also enter an authenticator code: add the "
+              f"secret {DEMO_TOTP_SECRET} to an authenticator app (code now: {demo_totp_token()}).")
         w(f"Sent e-mails and SMS: {base}/dev/outbox/")
         w("")
