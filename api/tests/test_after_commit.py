@@ -4,7 +4,10 @@ audit entry that could not be written is logged and counted instead."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.db import OperationalError, connection
 from prometheus_client import REGISTRY
 
@@ -13,6 +16,12 @@ from claims.models import Claim
 from .conftest import Api, claim_form
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("default_templates")]
+
+
+@pytest.fixture(autouse=True)
+def _published_consent_text(db: None) -> None:
+    """The consent text of the data migration (a transactional test elsewhere may have flushed it)."""
+    importlib.import_module("claims.migrations.0007_consent_text_v1").publish(apps, None)
 
 
 def _failures() -> float:
@@ -43,7 +52,7 @@ def test_a_claim_committed_before_the_database_went_away_is_answered_201(egov, c
     gone = DatabaseGoneAfterCommit()
     with connection.execute_wrapper(gone):
         response = api.post("/claims/", claim_form(account, photos=photos), headers={"Idempotency-Key": "k"})
-    assert gone.gone  # the audit after the commit did fail
+    assert gone.gone, response.content  # the audit after the commit did fail
     assert response.status_code == 201, response.content
     assert response.json()["number"] == Claim.objects.get().number
     assert response["Location"].endswith(f"/claims/{Claim.objects.get().number}/")
