@@ -70,10 +70,11 @@ def test_every_template_renders(make_claim, event, language):
 def test_the_migration_is_reversible(default_templates):
     count = NotificationTemplate.objects.count()
     migration.unload(apps, None)
-    # What is left came with a later migration (inspection_cancelled, 0004).
-    assert set(NotificationTemplate.objects.values_list("event", flat=True)) == {"inspection_cancelled"}
+    # What is left came with later migrations (inspection_cancelled, 0004; the law's remaining rules, 0005).
+    assert set(NotificationTemplate.objects.values_list("event", flat=True)) == {
+        "inspection_cancelled", "closed_redirected", "closed_unconsidered", "info_reminder", "info_expired"}
     migration.load(apps, None)
-    assert NotificationTemplate.objects.count() == count == 54
+    assert NotificationTemplate.objects.count() == count == 54 + 4 * 6
 
 
 def test_loading_keeps_texts_staff_have_edited(default_templates):
