@@ -31,7 +31,9 @@ class Branch(models.Model):
     """A regional office (filial / rayon idarəsi) responsible for the addresses of an area."""
 
     code = models.CharField(max_length=16, unique=True)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, help_text="In Azerbaijani")
+    name_en = models.CharField(max_length=200, blank=True)
+    name_ru = models.CharField(max_length=200, blank=True)
     region = models.CharField(max_length=100)
     zone = models.CharField(max_length=16, choices=TariffZone.choices)
     address = models.CharField(max_length=300, blank=True)
@@ -46,6 +48,10 @@ class Branch(models.Model):
 
 
 class Account(models.Model):
+    def text(self, language: str) -> str:
+        """The branch's name in ``language`` (az, en, ru); Azerbaijani where none is given."""
+        return (getattr(self, f"name_{language}", "") if language != "az" else "") or self.name
+
     subscriber_code = models.CharField(max_length=12, unique=True)
     holder_kind = models.CharField(max_length=16, choices=HolderKind.choices, default=HolderKind.PERSON)
     holder_fin = models.CharField(max_length=7, blank=True, db_index=True)

@@ -165,7 +165,11 @@ class ClaimEvent(models.Model):
     at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=ClaimStatus.choices)
     kind = models.CharField(max_length=40)
-    note = models.TextField(blank=True)
+    move = models.CharField(max_length=40, blank=True, help_text="The workflow move that recorded the entry")
+    params = models.JSONField(default=dict, blank=True,
+                              help_text="The entry's parameters; its sentence is written at display time in the "
+                                        "reader's language (claims.timeline)")
+    note = models.TextField(blank=True, help_text="What a person wrote (a question, an answer, a reason), as written")
     public = models.BooleanField(default=True, help_text="Shown to the citizen")
 
     class Meta:
@@ -174,6 +178,13 @@ class ClaimEvent(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+    @property
+    def text(self) -> str:
+        """The entry's sentence in the active language (the reader's)."""
+        from .timeline import event_text
+
+        return event_text(self)
+
 
 
 class WorkingDayTransfer(models.Model):

@@ -16,13 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
-from django.utils import timezone
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
-from django.utils import translation
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.gateway import AccountInfo, InvoiceInfo, get_gateway
@@ -148,7 +147,8 @@ def claim_register(
                 subscriber_code=account.subscriber_code, invoice_number=invoice.number,
                 invoice_snapshot=invoice.as_json(), holder_name=account.holder_name, address=account.address,
                 branch=branch, reason=reason, reason_text=reason_text.strip(), phone=phone, email=email,
-                comment=comment.strip(), consent_at=now, registered_at=now, citizen_key=fin_key(getattr(citizen, "fin", None) or ""),
+                comment=comment.strip(), consent_at=now, registered_at=now,
+                citizen_key=fin_key(getattr(citizen, "fin", None) or ""),
                 due_on=compute_due_on(registered_on=local_day, working_days=settings.CLAIM_ANSWER_WORKING_DAYS),
                 working_days=settings.CLAIM_ANSWER_WORKING_DAYS,
                 submission_key=submission_key,
@@ -220,7 +220,7 @@ def _forward(claim: Claim) -> Claim:
     the service makes this move itself, nobody else can."""
     claim = workflow.begin(workflow.FORWARD, claim=claim, actor=None)
     operator = operator_pick(branch=claim.branch)
-    return workflow.perform(workflow.FORWARD, claim=claim, actor=None, note=claim.branch.name,
+    return workflow.perform(workflow.FORWARD, claim=claim, actor=None, params={"branch": claim.branch.code},
                             fields={"operator": operator}, audit={"branch": claim.branch.code},
                             notify_extra={"branch": claim.branch})
 
@@ -268,8 +268,8 @@ def claim_take(*, claim: Claim, actor: User | None) -> Claim:
             return locked  # already his: nothing to record
         raise ServiceError(_("Müraciət artıq başqa operatora təyin edilib."), code="already_assigned")
     locked = workflow.begin(move, claim=locked, actor=actor)
-    note = _("Operator müraciəti araşdırmağa başladı.") if move is workflow.TAKE else ""
-    return workflow.perform(move, claim=locked, actor=actor, note=note, fields={"operator": actor})
+    return workflow.perform(move, claim=locked, actor=actor, fields={"operator": actor},
+                            params={"operator": actor.display_name if actor else ""})
 
 
 @transaction.atomic
@@ -278,7 +278,7 @@ def claim_reassign(*, claim: Claim, actor: User, operator: User) -> Claim:
     claim = workflow.begin(workflow.REASSIGN, claim=claim, actor=actor)
     if not operators_of(claim.branch_id).filter(pk=operator.pk).exists():
         raise ServiceError(_("Seçilmiş operator bu müraciətin filialına aid deyil."), field="operator")
-    return workflow.perform(workflow.REASSIGN, claim=claim, actor=actor, note=operator.display_name,
+    return workflow.perform(workflow.REASSIGN, claim=claim, actor=actor, params={"operator": operator.display_name},
                             fields={"operator": operator}, audit={"operator": operator.pk})
 
 
@@ -318,7 +318,8 @@ def claim_request_info(*, claim: Claim, actor: User, question: str, reply_by: da
 
 
 def _pending_request(claim: Claim) -> InfoRequest:
-    request = claim.info_requests.filter(answered_at__isnull=True, expired_at__isnull=True).order_by("-asked_at").first()
+    request = (claim.info_requests.filter(answered_at__isnull=True, expired_at__isnull=True)
+               .order_by("-asked_at").first())
     if request is None:
         raise ServiceError(_("Cavab gözləyən sorğu yoxdur."), code="invalid_state")
     return request
@@ -422,6 +423,7 @@ def claim_extend_deadline(*, claim: Claim, actor: User, reason: str) -> Claim:
                              until=claim.paused_until) \
         if claim.status == ClaimStatus.AWAITING_CITIZEN else due_on
     return workflow.perform(workflow.EXTEND, claim=claim, actor=actor, note=reason,
+                            params={"due_on": shown.isoformat()},
                             fields={"extension_reason": reason, "due_on": due_on},
                             notify_extra={"new_due_on": shown, "reason": reason})
 
@@ -479,7 +481,6 @@ def claim_propose_correction(*, claim: Claim, actor: User, readings: dict[str, i
         calculation=preview.calculation.to_json(), note=note,
     )
     workflow.perform(workflow.PROPOSE_CORRECTION, claim=claim, actor=actor,
-                     note=_("Borca düzəliş təklifi daimi komissiyaya göndərildi."),
                      audit={"proposal": proposal.pk, "old": str(preview.old_amount), "new": str(preview.new_amount)})
     return proposal
 
@@ -527,8 +528,7 @@ def claim_return_from_commission(*, claim: Claim, actor: User, reason: str) -> C
         raise ServiceError(_("Müraciətin operatora qaytarılma səbəbini yazın."), field="reason")
     claim = workflow.begin(workflow.RETURN_FROM_COMMISSION, claim=claim, actor=actor)
     claim.proposals.filter(status=ProposalStatus.PENDING).update(status=ProposalStatus.WITHDRAWN)
-    return workflow.perform(workflow.RETURN_FROM_COMMISSION, claim=claim, actor=actor,
-                            note=_("Müraciət əlavə araşdırma üçün operatora qaytarıldı."), audit={"reason": reason})
+    return workflow.perform(workflow.RETURN_FROM_COMMISSION, claim=claim, actor=actor, audit={"reason": reason})
 
 
 @transaction.atomic

@@ -324,10 +324,15 @@ def _subscribers() -> tuple[Callable[[Change], None], ...]:
 
 def perform(move: Move, *, claim: Claim, actor: User | None, note: str = "", context: Context = NO_CONTEXT,
             fields: dict[str, Any] | None = None, audit: dict[str, Any] | None = None,
-            notify_extra: dict[str, Any] | None = None, at: datetime | None = None) -> Claim:
+            notify_extra: dict[str, Any] | None = None, at: datetime | None = None,
+            params: dict[str, Any] | None = None) -> Claim:
     """Record ``move`` on ``claim`` (locked by ``begin`` in this transaction): the new status,
     the outcome and ``fields``, one timeline entry, one audit entry, and the subscribers'
-    rows (notifications, webhooks). The check runs again, so nothing reaches here unchecked."""
+    rows (notifications, webhooks). The check runs again, so nothing reaches here unchecked.
+
+    The timeline entry keeps the move and ``params`` (JSON values), never a sentence: its text
+    is written when it is read, in the reader's language (``claims.timeline``). ``note`` is
+    only for what a person wrote (a question, an answer, a reason)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("claims.workflow.perform must run inside transaction.atomic")
     check(move, claim=claim, actor=actor, context=context)
@@ -342,7 +347,7 @@ def perform(move: Move, *, claim: Claim, actor: User | None, note: str = "", con
     if not move.creates:
         claim.save()
     event = ClaimEvent.objects.create(claim=claim, at=at or timezone.now(), status=claim.status, kind=move.event,
-                                      note=note, public=move.public)
+                                      move=move.name, params=params or {}, note=note, public=move.public)
     audit_record(actor=actor, action=f"claim_{move.event}", claim=claim, before=before,
                  after=state_snapshot(claim) | (audit or {}))
     change = Change(move=move, claim=claim, actor=actor, event=event, previous_status=previous, context=context,

@@ -32,6 +32,8 @@ from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer,
 from .models import DecisionKind
 
 if TYPE_CHECKING:
+    from claims.models import Claim, ClaimEvent
+
     from .models import AgendaItem
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -74,15 +76,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": "{org} · Müraciət №\u00a0{number} · səhifə {page}",
     },
     "en": {
-        "service": "Application for investigation of the debt",
+        "service": "Application for investigation of a debt",
         "title": "Decision of the permanent commission",
         "date": "Date",
         "to": "To",
         "address": "Address",
-        "intro": "Your application No.\u00a0{number} for investigation of the debt, registered on {registered}, "
+        "intro": "Your claim No.\u00a0{number} for investigation of the debt, registered on {registered}, "
                  "was examined by the permanent commission at its meeting of {held_on} "
                  "(protocol No.\u00a0{protocol}).",
-        "particulars": "Application",
+        "particulars": "Claim",
         "claim_number": "Claim number",
         "registered_on": "Registered on",
         "subscriber_code": "Subscriber code",
@@ -115,7 +117,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "particulars": "Обращение",
         "claim_number": "Номер обращения",
         "registered_on": "Дата регистрации",
-        "subscriber_code": "Код абонента",
+        "subscriber_code": "Абонентский код",
         "invoice": "Оспариваемый счёт",
         "period": "Период",
         "decision": "Решение",
@@ -306,6 +308,208 @@ def decision_letter_pdf(*, item: AgendaItem, new_balance: Decimal | None = None)
             buffer, pagesize=A4, leftMargin=22 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=22 * mm,
             title=f"{t['title']} · {claim.number}", author=str(org["name"]), subject=claim.number,
             lang=lang, pageCompression=0,
+
+
+# --- A reasoned letter for every ending ------------------------------------------------------------
+#
+# The law wants a written, reasoned answer to every appeal, whatever ends it: the commission's
+# decision, the operator's refusal, a withdrawal, a repeat appeal left unconsidered, a claim
+# forwarded to the competent body. ``ending_letter_pdf`` writes one for the claim's closing move
+# (a move that leaves the claim closed or withdrawn, as ``claims.workflow`` declares it), in the
+# claim's language. A closing move declared later without its own texts below still gets a
+# letter: its title is the general one and its body the timeline's sentence for the move.
+
+ENDING_TEXTS: dict[str, dict[str, str]] = {
+    "az": {
+        "title": "Müraciətinizə cavab",
+        "intro": "{registered} tarixində qeydiyyata alınmış {number} nömrəli borcun araşdırılması üzrə "
+                 "müraciətinizə baxılmışdır.",
+        "answer": "Cavab",
+        "reason": "Əsaslandırma",
+        "outcome": "Nəticə",
+        "signed": "Müraciətə baxan əməkdaş",
+        "appeal": "“Vətəndaşların müraciətləri haqqında” Azərbaycan Respublikasının Qanununa uyğun olaraq, "
+                  "bu cavabla razı olmadıqda ondan yuxarı orqana və ya məhkəməyə şikayət verə bilərsiniz.",
+        "title_withdraw": "Müraciətin geri götürülməsi barədə",
+        "body_withdraw": "Müraciətinizi {closed} tarixində geri götürdünüz; ona baxılması dayandırılmışdır. "
+                         "Eyni faktura üzrə yeni müraciət göndərə bilərsiniz.",
+        "title_close_no_correction": "Müraciətinizə cavab",
+        "body_close_no_correction": "Araşdırma nəticəsində borcunuza düzəliş edilməsi üçün əsas müəyyən "
+                                    "edilmədi.",
+        "title_refuse": "Daimi komissiyanın qərarı",
+        "body_refuse": "Komissiya borcunuza düzəliş edilməsindən imtina etmişdir.",
+        "title_leave_unconsidered": "Təkrar müraciətin baxılmadan saxlanılması barədə",
+        "body_leave_unconsidered": "Eyni məsələ üzrə son bir il ərzində sizə üç dəfə əsaslandırılmış cavab "
+                                   "verildiyi və müraciətdə yeni dəlil olmadığı üçün müraciətiniz "
+                                   "“Vətəndaşların müraciətləri haqqında” Qanunun 8.1.4-cü maddəsinə əsasən "
+                                   "baxılmadan saxlanılır.",
+        "title_forward_out": "Müraciətin aidiyyəti üzrə göndərilməsi barədə",
+        "body_forward_out": "Müraciətinizdəki məsələ bizim səlahiyyətimizə aid olmadığı üçün o, "
+                            "“Vətəndaşların müraciətləri haqqında” Qanunun 7.10-cu maddəsinə əsasən "
+                            "aidiyyəti üzrə göndərilmişdir: {body}.",
+        "title_confirm_posting": "Daimi komissiyanın qərarı",
+        "body_confirm_posting": "Komissiya borcunuza düzəliş edilməsi barədə qərar qəbul etmişdir.",
+    },
+    "en": {
+        "title": "Answer to your claim",
+        "intro": "Your claim No.\u00a0{number} for investigation of the debt, registered on {registered}, "
+                 "has been examined.",
+        "answer": "Answer",
+        "reason": "Reasons",
+        "outcome": "Outcome",
+        "signed": "Staff member who examined the claim",
+        "appeal": "Under the Law of the Republic of Azerbaijan “On citizens' appeals”, if you disagree with "
+                  "this answer you may challenge it before a higher body or in court.",
+        "title_withdraw": "Withdrawal of your claim",
+        "body_withdraw": "You withdrew your claim on {closed}; its examination has stopped. You may send a new "
+                         "claim about the same invoice.",
+        "title_close_no_correction": "Answer to your claim",
+        "body_close_no_correction": "The investigation found no grounds to correct your debt.",
+        "title_refuse": "Decision of the permanent commission",
+        "body_refuse": "The commission refused to correct your debt.",
+        "title_leave_unconsidered": "Repeat claim left unconsidered",
+        "body_leave_unconsidered": "You have received three reasoned answers on the same matter within the "
+                                   "last year and the claim brings nothing new, so under article 8.1.4 of "
+                                   "the Law “On citizens' appeals” it is left unconsidered.",
+        "title_forward_out": "Claim forwarded to the competent body",
+        "body_forward_out": "The matter of your claim is outside our competence, so under article 7.10 of the "
+                            "Law “On citizens' appeals” it has been forwarded to the competent body: {body}.",
+        "title_confirm_posting": "Decision of the permanent commission",
+        "body_confirm_posting": "The commission decided to correct your debt.",
+    },
+    "ru": {
+        "title": "Ответ на ваше обращение",
+        "intro": "Ваше обращение №\u00a0{number} о проверке задолженности, зарегистрированное {registered}, "
+                 "рассмотрено.",
+        "answer": "Ответ",
+        "reason": "Обоснование",
+        "outcome": "Итог",
+        "signed": "Сотрудник, рассмотревший обращение",
+        "appeal": "В соответствии с Законом Азербайджанской Республики «Об обращениях граждан», если вы не "
+                  "согласны с этим ответом, вы вправе обжаловать его в вышестоящий орган или в суд.",
+        "title_withdraw": "Об отзыве обращения",
+        "body_withdraw": "Вы отозвали обращение {closed}; его рассмотрение прекращено. Вы можете направить "
+                         "новое обращение по тому же счёту.",
+        "title_close_no_correction": "Ответ на ваше обращение",
+        "body_close_no_correction": "По результатам проверки оснований для корректировки вашей задолженности "
+                                    "не установлено.",
+        "title_refuse": "Решение постоянной комиссии",
+        "body_refuse": "Комиссия отказала в корректировке вашей задолженности.",
+        "title_leave_unconsidered": "Об оставлении повторного обращения без рассмотрения",
+        "body_leave_unconsidered": "За последний год вы трижды получили обоснованный ответ по тому же вопросу, "
+                                   "а обращение не содержит новых доводов, поэтому на основании статьи 8.1.4 "
+                                   "Закона «Об обращениях граждан» оно оставлено без рассмотрения.",
+        "title_forward_out": "О направлении обращения по принадлежности",
+        "body_forward_out": "Вопрос вашего обращения не относится к нашей компетенции, поэтому на основании "
+                            "статьи 7.10 Закона «Об обращениях граждан» оно направлено по принадлежности: "
+                            "{body}.",
+        "title_confirm_posting": "Решение постоянной комиссии",
+        "body_confirm_posting": "Комиссия приняла решение скорректировать вашу задолженность.",
+    },
+}
+
+
+def closing_moves() -> tuple[Any, ...]:
+    """The declared moves that end a claim (leave it closed or withdrawn), in declaration order."""
+    from claims import workflow
+    from claims.transitions import FINAL_STATUSES
+
+    return tuple(m for m in workflow.MOVES if m.target is not None and m.target in FINAL_STATUSES)
+
+
+def ending_event(claim: Claim) -> ClaimEvent | None:
+    """The timeline entry of the move that ended ``claim`` (None while it is open)."""
+    if claim.status not in {m.target for m in closing_moves()}:
+        return None
+    names = [m.name for m in closing_moves()]
+    return claim.events.model.objects.filter(claim=claim, move__in=names).order_by("-at", "-id").first()
+
+
+def ending_letter_pdf(*, claim: Claim, event: ClaimEvent | None = None, balance: Decimal | None = None) -> bytes:
+    """The reasoned letter for the move that ended ``claim`` (its ``event``), in the claim's
+    language: what was decided, why, what it means for the debt, and how to challenge it.
+    Raises LookupError for a claim that has not ended."""
+    from claims.outcome import outcome_sentences
+    from claims.timeline import event_text
+
+    event = event or ending_event(claim)
+    if event is None:
+        raise LookupError(f"claim {claim.number} has not ended")
+    _register_fonts()
+    lang = claim.language if claim.language in ENDING_TEXTS else DEFAULT_LANGUAGE
+    t, common = ENDING_TEXTS[lang], TEXTS[lang]
+    org = settings.ORGANISATION
+    closed_on = timezone.localdate(claim.closed_at or event.at)
+    with translation.override(lang):
+        styles = _styles()
+        body_name = str(getattr(claim, "competent_body", None) or "")
+        values = {"number": escape(claim.number), "registered": _date(timezone.localdate(claim.registered_at)),
+                  "closed": _date(closed_on), "body": escape(body_name)}
+        title = t.get(f"title_{event.move}", t["title"])
+        body = t.get(f"body_{event.move}")
+        answer = body.format(**values) if body else escape(event_text(event))
+        reason = claim.outcome_reason or event.note
+        story: list[Any] = [
+            Paragraph(escape(str(org["name"])), styles["org"]),
+            Paragraph(escape(common["service"] or str(org.get("service_name", ""))), styles["base"]),
+            Paragraph(escape(common["contacts"].format(phone=org.get("phone", ""), email=org.get("email", ""),
+                                                       website=org.get("website", ""))), styles["small"]),
+            Spacer(1, 3 * mm),
+            HRFlowable(width="100%", thickness=1.2, color=colors.HexColor(str(org.get("brand_colour") or "#0b5ea8"))),
+            Spacer(1, 4 * mm),
+            Paragraph(f"{common['date']}: {_date(closed_on)}", styles["right"]),
+            Spacer(1, 2 * mm),
+            Paragraph(f"<b>{common['to']}:</b> {escape(_claim_citizen_name(claim))}", styles["base"]),
+            Paragraph(f"<b>{common['address']}:</b> {escape(claim.address)}", styles["base"]),
+            Spacer(1, 6 * mm),
+            Paragraph(escape(title), styles["title"]),
+            Paragraph(t["intro"].format(**values), styles["base"]),
+            Paragraph(common["particulars"], styles["h"]),
+            _table([
+                (common["claim_number"], claim.number),
+                (common["registered_on"], values["registered"]),
+                (common["subscriber_code"], claim.subscriber_code),
+                (common["invoice"], claim.invoice_number),
+            ], styles),
+            Paragraph(t["answer"], styles["h"]),
+            Paragraph(f"<b>{answer}</b>", styles["base"]),
+        ]
+        if reason:
+            story += [Spacer(1, 2 * mm), _table([(t["reason"], reason)], styles)]
+        sentences = outcome_sentences(claim, balance=balance)
+        if sentences:
+            story += [Paragraph(t["outcome"], styles["h"]), Paragraph(escape(" ".join(sentences)), styles["base"])]
+        signer = claim.operator.display_name if claim.operator_id and claim.operator else ""
+        story += [
+            Spacer(1, 4 * mm),
+            Paragraph(escape(t["appeal"]), styles["base"]),
+            Spacer(1, 12 * mm),
+            Paragraph(f"{t['signed']}: {escape(signer)}" if signer else "", styles["base"]),
+        ]
+        footer_org, footer = str(org["name"]), common["footer"]
+
+        def on_page(canvas: Any, doc: Any) -> None:
+            canvas.saveState()
+            canvas.setFont(FONT, 8)
+            canvas.setFillColor(colors.HexColor("#4f5863"))
+            canvas.drawString(doc.leftMargin, 12 * mm, footer.format(org=footer_org, number=claim.number,
+                                                                     page=doc.page))
+            canvas.restoreState()
+
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buffer, pagesize=A4, leftMargin=22 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=22 * mm,
+            title=f"{title} · {claim.number}", author=str(org["name"]), subject=claim.number, lang=lang,
+            pageCompression=0,
+        )
+        doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
+
+def _claim_citizen_name(claim: Claim) -> str:
+    citizen = claim.citizen
+    name = " ".join(p for p in (citizen.last_name, citizen.first_name, citizen.patronymic) if p)
+    return name or claim.holder_name
         )
         doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()

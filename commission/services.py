@@ -142,8 +142,7 @@ def agenda_add(*, meeting: Meeting, actor: User, claim: Claim) -> AgendaItem:
     workflow.check(workflow.AGENDA_ADD, claim=claim, actor=actor)
     item = AgendaItem.objects.create(meeting=meeting, claim=claim, proposal=proposal)
     workflow.perform(workflow.AGENDA_ADD, claim=claim, actor=actor,
-                     note=_("%(date)s tarixli iclasın gündəliyinə salındı (protokol № %(protocol)s).")
-                     % {"date": meeting.held_on.strftime("%d.%m.%Y"), "protocol": meeting.protocol_number},
+                     params={"held_on": meeting.held_on.isoformat(), "protocol": meeting.protocol_number},
                      audit={"meeting": meeting.pk, "item": item.pk, "proposal": proposal.pk})
     return item
 
@@ -168,7 +167,7 @@ def agenda_remove(*, item: AgendaItem, actor: User) -> None:
                      object_type="commission.agendaitem", object_id=str(pk), before={"meeting": protocol})
         return
     workflow.perform(workflow.AGENDA_REMOVE, claim=claim, actor=actor,
-                     note=_("Protokol № %(protocol)s iclasının gündəliyindən çıxarıldı.") % {"protocol": protocol},
+                     params={"protocol": protocol},
                      audit={"item": pk})
 
 

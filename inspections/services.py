@@ -103,7 +103,8 @@ def inspection_order(*, claim: Claim, actor: User, inspector: User, visit_on: da
         claim=claim, inspector=inspector, ordered_by=actor, ordered_at=timezone.now(), visit_on=visit_on,
         window=window, status=InspectionStatus.SCHEDULED,
     )
-    workflow.perform(workflow.ORDER_INSPECTION, claim=claim, actor=actor, note=when_text(visit_on, window),
+    workflow.perform(workflow.ORDER_INSPECTION, claim=claim, actor=actor,
+                     params={"visit_on": visit_on.isoformat(), "window": str(VisitWindow(window).label)},
                      audit={"inspection": inspection.pk, "inspector": inspector.pk,
                             "visit_on": visit_on.isoformat(), "window": window},
                      notify_extra={"visit_on": visit_on, "window": window_label(window)})
@@ -152,10 +153,9 @@ def inspection_record_result(*, inspection: Inspection, actor: User, readings: d
     stored = inspection.photo.name
     try:  # a failure after the copy must not leave it behind
         inspection.save()
-        found = "; ".join(f"{s}: {readings[s]} m³" for s in serials)
         workflow.perform(workflow.RECORD_INSPECTION, claim=claim, actor=actor,
                          context=workflow.Context(inspection=inspection),
-                         note=_("Sayğac yerində yoxlanıldı. %(found)s") % {"found": found},
+                         params={"readings": {s: readings[s] for s in serials}},
                          audit={"inspection": inspection.pk, "readings": {s: readings[s] for s in serials},
                                 "seal_state": seal_state, "note": inspection.note})
     except Exception:
@@ -189,8 +189,7 @@ def inspection_no_access(*, inspection: Inspection, actor: User, new_visit_on: d
     )
     workflow.perform(workflow.RESCHEDULE_INSPECTION, claim=claim, actor=actor,
                      context=workflow.Context(inspection=inspection),
-                     note=_("Ünvana giriş olmadığı üçün yoxlama aparılmadı. Yeni vaxt: %(when)s.")
-                     % {"when": when_text(new_visit_on, new_window)},
+                     params={"visit_on": new_visit_on.isoformat(), "window": str(VisitWindow(new_window).label)},
                      audit={"inspection": inspection.pk, "new_inspection": new.pk,
                             "visit_on": new_visit_on.isoformat(), "window": new_window, "note": inspection.note},
                      notify_extra={"visit_on": new_visit_on, "window": window_label(new_window),
@@ -207,8 +206,7 @@ def inspection_cancel(*, claim: Claim, actor: User, reason: str) -> Claim:
     if not reason:
         raise ServiceError(_("Yoxlamanın ləğv edilmə səbəbini yazın."), field="text")
     claim = workflow.begin(workflow.CANCEL_INSPECTION, claim=claim, actor=actor)
-    return workflow.perform(workflow.CANCEL_INSPECTION, claim=claim, actor=actor,
-                            note=_("Yerində yoxlama ləğv edildi."), audit={"reason": reason})
+    return workflow.perform(workflow.CANCEL_INSPECTION, claim=claim, actor=actor, audit={"reason": reason})
 
 
 def inspections_cancel_open(*, claim: Claim, actor: User | None) -> int:
