@@ -45,6 +45,7 @@ from typing import Any, cast
 from django.db import connection, transaction
 from django.db.models import Field, Model
 
+from billing.branch_names import NAMES
 from billing.models import (
     Account,
     Branch,
@@ -701,8 +702,10 @@ def save_chunk(plans: list[AccountPlan], counts: LoadCounts) -> None:
 def ensure_branches() -> dict[str, Branch]:
     branches = {}
     for b in BRANCHES:
+        name_en, name_ru = NAMES.get(b.code, ("", ""))
         branches[b.code], _ = Branch.objects.get_or_create(
-            code=b.code, defaults={"name": b.name, "region": b.region, "zone": b.zone}
+            code=b.code, defaults={"name": b.name, "name_en": name_en, "name_ru": name_ru, "region": b.region,
+                                   "zone": b.zone}
         )
     return branches
 

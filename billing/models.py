@@ -46,12 +46,12 @@ class Branch(models.Model):
     def __str__(self) -> str:
         return self.name
 
-
-class Account(models.Model):
     def text(self, language: str) -> str:
         """The branch's name in ``language`` (az, en, ru); Azerbaijani where none is given."""
         return (getattr(self, f"name_{language}", "") if language != "az" else "") or self.name
 
+
+class Account(models.Model):
     subscriber_code = models.CharField(max_length=12, unique=True)
     holder_kind = models.CharField(max_length=16, choices=HolderKind.choices, default=HolderKind.PERSON)
     holder_fin = models.CharField(max_length=7, blank=True, db_index=True)

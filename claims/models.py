@@ -178,13 +178,13 @@ class ClaimEvent(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
     @property
     def text(self) -> str:
         """The entry's sentence in the active language (the reader's)."""
         from .timeline import event_text
 
         return event_text(self)
-
 
 
 class WorkingDayTransfer(models.Model):

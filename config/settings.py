@@ -117,6 +117,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Languages: Azerbaijani is the default; English and Russian are complete.
 LANGUAGE_CODE = "az"
 LANGUAGES = [("az", "Azərbaycanca"), ("en", "English"), ("ru", "Русский")]
+# The language of the e-mails to staff (the daily deadline digest): az, en or ru.
+STAFF_LANGUAGE = env.str("STAFF_LANGUAGE", default="az")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Baku")
 USE_I18N = True

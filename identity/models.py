@@ -9,8 +9,8 @@ class LoginMethod(models.TextChoices):
     ID_NUMBER = "id_number", _("İdentifikasiya nömrəsi ilə")
     SIMA_SIGNATURE = "sima_signature", _("SİMA imza ilə")
     ASAN_SIGNATURE = "asan_signature", _("Asan imza ilə")
-    SIMA_TOKEN = "sima_token", _("SİMA Token ilə")
-    BSXM_SIGNATURE = "bsxm_signature", _("BSXM elektron imza ilə")
+    SIMA_TOKEN = "sima_token", _("SİMA Token(Elektron imza) ilə")
+    BSXM_SIGNATURE = "bsxm_signature", _("BSXM Elektron İmza ilə")
 
 
 class Role(models.TextChoices):

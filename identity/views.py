@@ -2,7 +2,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -35,7 +35,9 @@ def dev_login_view(request: HttpRequest) -> HttpResponse:
     Refused unless DEV_LOGIN_ENABLED is on; in production the national SSO logs citizens in.
     """
     if not settings.DEV_LOGIN_ENABLED:
-        raise Http404
+        # No national SSO is configured and the development page is off: say so, in the
+        # citizen's language, instead of a bare “Not Found”.
+        return render(request, "identity/login_unavailable.html", status=503)
     nxt = _safe_next(request, request.GET.get("next") or request.POST.get("next") or "")
     form = DevLoginForm(request.POST if request.method == "POST" else None, demo_citizens=_demo_citizens())
     if request.method == "POST" and form.is_valid():

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.template import Context, Template
 from django.utils import translation
 
+from claims.outcome import outcome_sentences
 from core.outbox import NotRetryable, Outbox, PermanentError, error_text
 
 from .mail import email_message
@@ -77,6 +78,11 @@ def notification_context(*, claim: Claim, extra: dict[str, Any] | None = None) -
         "org": org,
     }
     context.update(extra or {})
+    # The ending in plain words, never a negative amount (claims.outcome): “outcome” for the
+    # e-mail, “outcome_short” (its first sentence) for the SMS.
+    told = {"balance": context.get("new_balance"), "amount": context.get("amount")}
+    context.setdefault("outcome", " ".join(outcome_sentences(claim, **told)))
+    context.setdefault("outcome_short", " ".join(outcome_sentences(claim, short=True, **told)))
     return context
 
 

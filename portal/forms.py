@@ -88,14 +88,19 @@ class DetailsForm(forms.Form):
         reason.language = language
         self.meters = list(meters)
         self.stored_photos = stored_photos or {}
-        for i in range(len(self.meters)):
+        # Which of the optional fields a choice makes required: labelled without “(könüllü)”.
+        self.fields["reason_text"].conditional = True  # type: ignore[attr-defined]  # read by field.html
+        for i, meter in enumerate(self.meters):
+            serial = {"serial": meter.serial_number}
+            # Each message names its meter: with two meters the error summary says which one.
             self.fields[f"reading_{i}"] = forms.IntegerField(
                 label=_("Sayğacın bu günə göstəricisi (m³)"), min_value=0, max_value=9_999_999,
                 error_messages={
-                    "required": _("Sayğacın bu günə göstəricisini daxil edin."),
-                    "invalid": _("Göstəricini tam ədədlə yazın, məsələn 1490."),
-                    "min_value": _("Göstərici mənfi ola bilməz."),
-                    "max_value": _("Göstərici çox böyükdür; sayğacdakı rəqəmləri yoxlayın."),
+                    "required": _("Sayğac %(serial)s: bu günə göstəricini daxil edin.") % serial,
+                    "invalid": _("Sayğac %(serial)s: göstəricini tam ədədlə yazın, məsələn 1490.") % serial,
+                    "min_value": _("Sayğac %(serial)s: göstərici mənfi ola bilməz.") % serial,
+                    "max_value": _("Sayğac %(serial)s: göstərici çox böyükdür; sayğacdakı rəqəmləri yoxlayın.")
+                    % serial,
                 },
                 widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             )
@@ -138,6 +143,7 @@ class AnswerForm(forms.Form):
 
     text = forms.CharField(label=_("Cavabınız"), required=False, max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 4}))
+    text.conditional = True  # type: ignore[attr-defined]  # required unless a photo is sent
     photo = forms.FileField(label=_("Şəkil (könüllü)"), required=False,
                             help_text=_("jpg, jpeg, png və ya pdf"),
                             widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))

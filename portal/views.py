@@ -4,19 +4,29 @@ selector, and render."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing.gateway import AccountInfo, InvoiceInfo, MeterInfo, get_gateway
+from billing.gateway import AccountInfo, BillingError, InvoiceInfo, MeterInfo, get_gateway
 from claims import filing, selectors
 from claims.evidence import PhotoDrafts, PhotoRejected, StoredPhoto
 from claims.models import Channel
+from claims.outcome import outcome_sentences
+from claims.readings import reading_warnings
 from claims.services import DuplicateOpenClaim, claim_answer_info, claim_withdraw
+from claims.transitions import ClaimOutcome
+from claims.wording import registration_message
+from commission.letters import ending_event, ending_letter_pdf
+from commission.selectors import letter_for_claim
 from core.errors import ServiceError, form_add_error
 from core.security import evidence_response
 from core.text import mask_name
@@ -25,6 +35,9 @@ from identity.services import session_login_method
 
 from .draft import Draft
 from .forms import AccountCheckForm, AccountPickForm, AnswerForm, DetailsForm, InvoicePickForm, ReviewForm
+
+# Endings whose letter the commission stored at its decision (with the balance billing gave then).
+COMMISSION_ENDINGS = {"approve", "refuse", "confirm_posting"}
 
 
 def _language() -> str:
@@ -146,7 +159,8 @@ def details_step(request: AuthenticatedRequest) -> HttpResponse:
             entry = dict(stored.get(m.serial_number) or {})
             try:
                 photo = drafts.put(request.FILES.get(f"photo_{i}"), kept=entry.get("photo_path", ""),
-                                   missing=_("Göstəricinin göründüyü sayğacın şəklini yükləyin."))
+                                   missing=_("Sayğac %(serial)s: göstəricinin göründüyü şəkli yükləyin.")
+                                   % {"serial": m.serial_number})
             except PhotoRejected as exc:
                 form.add_error(f"photo_{i}", str(exc))
                 valid = False
@@ -210,7 +224,8 @@ def review_step(request: AuthenticatedRequest) -> HttpResponse:
             else:
                 draft.clear()
                 return redirect("portal:claim_registered", number=claim.number)
-    meter_rows = [(m, stored[m.serial_number]) for m in meters]
+    warnings = reading_warnings(invoice=invoice, meters=meters, readings=readings)
+    meter_rows = [(m, stored[m.serial_number], warnings.get(m.serial_number, "")) for m in meters]
     holds = filing.citizen_holds(citizen=request.user, account=account)
     return render(request, "portal/review.html", {
         "account": account, "invoice": invoice, "reason": reason.text(_language()), "draft": draft.data,
@@ -222,7 +237,8 @@ def review_step(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def registered(request: AuthenticatedRequest, number: str) -> HttpResponse:
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
-    return render(request, "portal/registered.html", {"claim": claim})
+    return render(request, "portal/registered.html", {
+        "claim": claim, "message": registration_message(claim), "branch": claim.branch.text(_language())})
 
 
 @login_required
@@ -231,21 +247,42 @@ def receipt(request: AuthenticatedRequest, number: str) -> HttpResponse:
     return render(request, "portal/receipt.html", {"claim": claim})
 
 
+CLAIMS_PER_PAGE = 20
+
+
+def _claim_list(request: AuthenticatedRequest, *, number: str = "", find_error: str = "",
+                status: int = 200) -> HttpResponse:
+    page = Paginator(selectors.claims_of_citizen(citizen=request.user), CLAIMS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "portal/claim_list.html", {"page": page, "number": number, "find_error": find_error},
+                  status=status)
+
+
 @login_required
 def claim_list(request: AuthenticatedRequest) -> HttpResponse:
-    return render(request, "portal/claim_list.html",
-                  {"claims": selectors.claims_of_citizen(citizen=request.user)})
+    return _claim_list(request)
+
+
+def _balance(claim) -> Decimal | None:
+    """The account's balance, shown with a corrected claim's outcome (None when billing cannot
+    say: the outcome is still told, without it)."""
+    if claim.outcome != ClaimOutcome.CORRECTED:
+        return None
+    try:
+        return get_gateway().balance(claim.subscriber_code)
+    except BillingError:
+        return None
 
 
 def _detail(request: HttpRequest, claim, answer_form=None, status=200) -> HttpResponse:
-    from commission.selectors import letter_for_claim
-
     pending = next((r for r in claim.info_requests.all() if r.answered_at is None), None)
+    balance = _balance(claim)
     return render(request, "portal/claim_detail.html", {
         "claim": claim, "reason": claim.reason.text(_language()), "pending_request": pending,
-        "answer_form": answer_form or AnswerForm(), "letter": letter_for_claim(claim),
+        "answer_form": answer_form or AnswerForm(), "letter": not claim.is_open,
         "answered": [r for r in claim.info_requests.all() if r.answered_at],
-        "balance": get_gateway().balance(claim.subscriber_code) if claim.outcome == "corrected" else None,
+        "events": claim.events.all(), "branch": claim.branch.text(_language()),
+        "outcome": outcome_sentences(claim, balance=balance),
     }, status=status)
 
 
@@ -271,6 +308,7 @@ def claim_answer(request: AuthenticatedRequest, number: str) -> HttpResponse:
             except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:
+                messages.success(request, _("Cavabınız göndərildi. Müraciətə baxılması davam edir."))
                 return redirect("portal:claim_detail", number=claim.number)
     return _detail(request, claim, answer_form=form, status=400)
 
@@ -282,20 +320,26 @@ def claim_withdraw_view(request: AuthenticatedRequest, number: str) -> HttpRespo
         return redirect("portal:claim_detail", number=claim.number)
     if request.method == "POST":
         claim_withdraw(claim=claim, actor=request.user)
+        messages.success(request, _("Müraciət geri götürüldü. Cavab məktubu aşağıdadır."))
         return redirect("portal:claim_detail", number=claim.number)
     return render(request, "portal/withdraw.html", {"claim": claim})
 
 
 @login_required
-def claim_letter(request: AuthenticatedRequest, number: str) -> FileResponse:
-    from commission.selectors import letter_for_claim
-
+def claim_letter(request: AuthenticatedRequest, number: str) -> HttpResponse | FileResponse:
+    """The reasoned answer to the claim (PDF, in the claim's language), whatever ended it: the
+    commission's letter as it was stored at the decision, or the letter of the closing move."""
     claim = selectors.claim_get_for_citizen(citizen=request.user, number=number)
-    item = letter_for_claim(claim)
-    if item is None:
+    event = ending_event(claim)
+    if event is None:
         raise Http404
-    return FileResponse(item.letter.open("rb"), content_type="application/pdf", as_attachment=False,
-                        filename=f"{claim.number}.pdf")
+    item = letter_for_claim(claim) if event.move in COMMISSION_ENDINGS else None
+    if item is not None:
+        return FileResponse(item.letter.open("rb"), content_type="application/pdf", as_attachment=False,
+                            filename=f"{claim.number}.pdf")
+    pdf = ending_letter_pdf(claim=claim, event=event, balance=_balance(claim))
+    return HttpResponse(pdf, content_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="{claim.number}.pdf"'})
 
 
 @login_required
@@ -311,8 +355,15 @@ def claim_photo(request: AuthenticatedRequest, number: str, evidence_id: int) ->
 @login_required
 @require_POST
 def claim_find(request: AuthenticatedRequest) -> HttpResponse:
+    """“Müraciətin statusunu yoxla”: the citizen's own claim by number. A number that does not
+    exist and one that is somebody else's get the same answer, next to the field."""
     number = request.POST.get("number", "").strip().upper()
-    return redirect("portal:claim_detail", number=number) if number else redirect("portal:claim_list")
+    if not number:
+        return _claim_list(request, find_error=_("Müraciət nömrəsini daxil edin."), status=400)
+    if not selectors.claims_of_citizen(citizen=request.user).filter(number=number).exists():
+        return _claim_list(request, number=number, status=404,
+                           find_error=_("Bu nömrə ilə sizin müraciətiniz tapılmadı. Nömrəni yoxlayın."))
+    return redirect("portal:claim_detail", number=number)
 
 
 @login_required

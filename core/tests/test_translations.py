@@ -289,8 +289,8 @@ def _home_in(client, lang: str) -> str:
 def test_home_page_in_english(client):
     body = _home_in(client, "en")
     assert '<html lang="en">' in body
-    assert "Create a new application" in body
-    assert "Check the status of an application" in body
+    assert "Create a new claim" in body
+    assert "Check the status of a claim" in body
     assert "Yeni müraciət yarat" not in body
 
 

@@ -51,7 +51,8 @@ def test_order_moves_the_claim_to_inspection_and_tells_the_citizen_date_and_wind
     assert claim.status == ClaimStatus.INSPECTION
     assert (inspection.status, inspection.inspector, inspection.ordered_by) == ("scheduled", inspector, operator)
     event = claim.events.get(kind="inspection_ordered")
-    assert event.note == f"{visit_day:%d.%m.%Y}, 13:00–18:00"
+    assert event.params == {"visit_on": visit_day.isoformat(), "window": "13:00–18:00"}
+    assert f"{visit_day:%d.%m.%Y}, 13:00–18:00" in event.text
     assert AuditEntry.objects.get(claim=claim, action="claim_inspection_ordered").after["inspector"] == inspector.pk
     deliveries = {d.medium: d for d in Delivery.objects.filter(claim=claim, event="inspection_scheduled")}
     assert set(deliveries) == {"email", "sms"}
@@ -197,7 +198,7 @@ def test_no_access_reschedules_for_the_same_inspector_and_tells_the_citizen(insp
     assert (new.status, new.inspector, new.visit_on, new.window) == ("scheduled", inspector, new_day, "13-18")
     claim = Claim.objects.get(pk=inspection.claim_id)
     assert claim.status == ClaimStatus.INSPECTION
-    assert f"{new_day:%d.%m.%Y}, 13:00–18:00" in claim.events.get(kind="inspection_rescheduled").note
+    assert f"{new_day:%d.%m.%Y}, 13:00–18:00" in claim.events.get(kind="inspection_rescheduled").text
     sms = Delivery.objects.filter(claim=claim, event="inspection_scheduled", medium="sms").order_by("id")
     assert sms.count() == 2
     assert f"{new_day:%d.%m.%Y}" in sms.last().body and "13:00–18:00" in sms.last().body

@@ -63,7 +63,7 @@ def test_whole_flow_registers_a_claim_and_shows_the_seed_message(client, citizen
     r = client.post(reverse("portal:claim_details"), details_post())
     assert r.status_code == 302 and r.url == reverse("portal:claim_review")
     review = client.get(reverse("portal:claim_review")).content.decode()
-    assert "+994501234567" in review and "1490" in review and "Təsdiq et" in review and "İmtina" in review
+    assert "+994501234567" in review and "1\xa0490 m³" in review and "Təsdiq et" in review and "İmtina" in review
     r = client.post(reverse("portal:claim_review"), {"action": "confirm", "consent": "on"})
     claim = Claim.objects.get()
     assert r.status_code == 302 and r.url == reverse("portal:claim_registered", args=[claim.number])
@@ -126,9 +126,9 @@ def test_review_without_consent_is_refused_next_to_the_field(client, citizen, ac
     ("phone", "", "Telefon nömrəsini daxil edin"),
     ("email", "not-an-email", "Elektron poçt ünvanını düzgün yazın"),
     ("email", "", "Elektron poçt ünvanını daxil edin"),
-    ("reading_0", "abc", "Göstəricini tam ədədlə yazın"),
-    ("reading_0", "-5", "Göstərici mənfi ola bilməz"),
-    ("reading_0", "", "Sayğacın bu günə göstəricisini daxil edin"),
+    ("reading_0", "abc", "göstəricini tam ədədlə yazın"),
+    ("reading_0", "-5", "göstərici mənfi ola bilməz"),
+    ("reading_0", "", "bu günə göstəricini daxil edin"),
     ("reason", "", "Müraciətin səbəbini seçin"),
     ("reason", "999999", "Müraciətin səbəbini siyahıdan seçin"),
 ])
@@ -180,7 +180,7 @@ def test_missing_photo_is_refused(client, citizen, account, operator):
     login(client, citizen)
     start(client, account)
     r = client.post(reverse("portal:claim_details"), details_post(photo_0=None))
-    assert "sayğacın şəklini yükləyin" in r.content.decode()
+    assert "göstəricinin göründüyü şəkli yükləyin" in r.content.decode()
 
 
 @pytest.mark.django_db
@@ -209,7 +209,11 @@ def test_two_meters_need_two_readings_and_two_photos(client, citizen, account_tw
     r = client.post(reverse("portal:claim_details"), details_post())
     body = r.content.decode()
     assert r.status_code == 200
-    assert "Sayğacın bu günə göstəricisini daxil edin" in body and "sayğacın şəklini yükləyin" in body
+    # Each message names its meter: with two meters the citizen knows which one is missing.
+    first, second = (m.serial_number for m in account_two_meters.meters.order_by("serial_number"))
+    assert f"Sayğac {second}: bu günə göstəricini daxil edin" in body
+    assert f"Sayğac {second}: göstəricinin göründüyü şəkli yükləyin" in body
+    assert f"Sayğac {first}: bu günə" not in body
     r = client.post(reverse("portal:claim_details"), details_post(
         photo_0=None, reading_1="1790",
         photo_1=SimpleUploadedFile("iki.png", image_bytes("PNG"), content_type="image/png")))
