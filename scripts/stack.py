@@ -420,6 +420,7 @@ def main() -> int:
             )
         for key, value in env.items():
             os.environ.setdefault(key, value)  # what the caller sets wins
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"  # the production settings, always
 
         if os.environ.get("DATABASE_URL"):
             say("using DATABASE_URL from the environment")
@@ -472,7 +473,10 @@ def main() -> int:
                 }
                 for n in (1, 2)
             },
-            "scheduler": {"command": f"{PY} manage.py run_periodic", "autostart": "false"},
+            "scheduler": {
+                "command": f"{PY} manage.py run_periodic --interval {int(os.environ.get('SCHEDULER_INTERVAL', '60'))}",
+                "autostart": "false",
+            },
             "nginx": {
                 "command": f"{nginx} -p {STACK / 'nginx'} -e {STACK / 'nginx' / 'logs' / 'error.log'} "
                 f"-c {conf} -g 'daemon off;'",
