@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "claims",
     "inspections",
     "commission",
+    "privacy",
     "portal",
     "backoffice",
 ]
@@ -225,6 +226,14 @@ REFERRAL_STALE_SECONDS = env.int("REFERRAL_STALE_SECONDS", default=300)
 # The key of the keyed hash that replaces a FIN on anonymisation (claims.pseudonyms). Changing it
 # stops repeat appeals from being recognised across the change.
 PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default=SECRET_KEY)
+# Retention after a claim ends, in days, per kind of personal data (privacy.services; docs/privacy.md).
+# Contacts, photos and notification recipients go at once when the citizen withdraws consent.
+RETENTION_DAYS = {
+    "contacts": env.int("RETENTION_CONTACTS_DAYS", default=90),
+    "photos": env.int("RETENTION_PHOTOS_DAYS", default=90),
+    "notifications": env.int("RETENTION_NOTIFICATIONS_DAYS", default=30),
+    "archive": env.int("RETENTION_ARCHIVE_DAYS", default=5 * 365),  # the decision: name, address, FIN, letters
+}
 # Told of every move of a claim inside its transaction (claims.workflow.perform), in this
 # order: a lower app reaches the higher ones only through these.
 CLAIM_CHANGE_SUBSCRIBERS = [
