@@ -213,7 +213,7 @@ def claim_file(
     *, citizen: User, account: AccountInfo, invoice: InvoiceInfo, reason: ReasonTemplate, reason_text: str,
     readings: Mapping[str, int], photos: Mapping[str, StoredPhoto | UploadedFile], phone: str, email: str,
     comment: str, language: str, login_method: str, channel: str, submission_key: str, consent: bool,
-    photo_folder: str = "drafts",
+    photo_folder: str = "drafts", consent_version: int | None = None,
 ) -> Claim:
     """File a claim on ``invoice`` (one of ``invoices_recent``: the caller chose it there) of
     ``account``, with a reading and a photo per meter, keyed by meter serial.
@@ -246,5 +246,5 @@ def claim_file(
             citizen=citizen, account=account, invoice=invoice, reason=reason, reason_text=reason_text,
             meters=meter_declarations(invoice=invoice, meters=meters, readings=readings, photos=stored),
             phone=phone, email=email, comment=comment, language=language, login_method=login_method,
-            channel=channel, submission_key=submission_key, consent=consent,
+            channel=channel, submission_key=submission_key, consent=consent, consent_version=consent_version,
         )

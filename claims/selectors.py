@@ -60,3 +60,18 @@ def claim_get_for_staff(*, user: User, number: str) -> Claim:
     if claim is None:
         raise Http404
     return claim
+
+
+def claims_same_matter(*, citizen_key: str, subscriber_code: str, invoice_number: str,
+                       exclude_pk: int | None = None, limit: int = 20) -> list[Claim]:
+    """The person's claims on the same invoice or the same account, newest first, with how they
+    ended (art. 8.1.4: shown at filing and to the operator). Matched by the FIN's keyed hash,
+    which outlives anonymisation."""
+    if not citizen_key:
+        return []
+    qs = (Claim.objects.filter(citizen_key=citizen_key)
+          .filter(Q(invoice_number=invoice_number) | Q(subscriber_code=subscriber_code))
+          .order_by("-registered_at"))
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs[:limit])

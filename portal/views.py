@@ -21,8 +21,9 @@ from claims import filing, selectors
 from claims.evidence import PhotoDrafts, PhotoRejected, StoredPhoto
 from claims.models import Channel
 from claims.outcome import outcome_sentences
+from claims.pseudonyms import fin_key
 from claims.readings import reading_warnings
-from claims.services import DuplicateOpenClaim, claim_answer_info, claim_withdraw
+from claims.services import DuplicateOpenClaim, claim_answer_info, claim_withdraw, consent_text_current
 from claims.transitions import ClaimOutcome
 from claims.wording import registration_message
 from commission.letters import ending_event, ending_letter_pdf
@@ -218,6 +219,7 @@ def review_step(request: AuthenticatedRequest) -> HttpResponse:
                     phone=draft.get("phone"), email=draft.get("email"), comment=draft.get("comment", ""),
                     language=_language(), login_method=session_login_method(request), channel=Channel.PORTAL,
                     submission_key=draft.get("key"), consent=True,
+                    consent_version=_int_or_none(request.POST.get("consent_version")),
                 )
             except ServiceError as exc:
                 form.add_error(None, str(exc))
@@ -227,11 +229,27 @@ def review_step(request: AuthenticatedRequest) -> HttpResponse:
     warnings = reading_warnings(invoice=invoice, meters=meters, readings=readings)
     meter_rows = [(m, stored[m.serial_number], warnings.get(m.serial_number, "")) for m in meters]
     holds = filing.citizen_holds(citizen=request.user, account=account)
+    try:
+        consent_text = consent_text_current(language=_language())
+    except ServiceError:
+        consent_text = None
     return render(request, "portal/review.html", {
         "account": account, "invoice": invoice, "reason": reason.text(_language()), "draft": draft.data,
         "meter_rows": meter_rows, "form": form, "holds": holds,
         "holder_name": account.holder_name if holds else mask_name(account.holder_name),
+        "consent_text": consent_text,
+        # Art. 8.1.4: the citizen sees their earlier claims on this invoice or account, and how they ended.
+        "earlier": selectors.claims_same_matter(citizen_key=fin_key(request.user.fin or ""),
+                                                subscriber_code=account.subscriber_code,
+                                                invoice_number=invoice.number),
     })
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 @login_required
@@ -376,3 +394,59 @@ def inbox(request: AuthenticatedRequest) -> HttpResponse:
         "claims": selectors.claims_of_citizen(citizen=request.user),
         "messages_sent": deliveries_of_citizen(citizen=request.user)[:200],
     })
+
+
+# --- “Mənim məlumatlarım”: what is held about the citizen --------------------------------------------
+
+@login_required
+def my_data(request: AuthenticatedRequest) -> HttpResponse:
+    """Every claim, contact, consent and notification held about the citizen, with downloads
+    (JSON, PDF) and the withdrawal of a consent."""
+    from privacy import selectors as held
+
+    citizen = request.user
+    return render(request, "portal/my_data.html", {
+        "claims": Paginator(held.claims_held(citizen=citizen), 20).get_page(request.GET.get("claims")),
+        "contacts": held.contacts_of(citizen=citizen),
+        "consents": held.consents_of(citizen=citizen),
+        "deliveries": Paginator(held.deliveries_of(citizen=citizen), 20).get_page(request.GET.get("page")),
+    })
+
+
+@login_required
+def my_data_json(request: AuthenticatedRequest) -> HttpResponse:
+    import json
+
+    from privacy.selectors import citizen_data
+
+    response = HttpResponse(json.dumps(citizen_data(citizen=request.user), ensure_ascii=False, indent=2),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="menim-melumatlarim.json"'
+    return response
+
+
+@login_required
+def my_data_pdf(request: AuthenticatedRequest) -> HttpResponse:
+    from privacy.export import citizen_data_pdf
+    from privacy.selectors import citizen_data
+
+    response = HttpResponse(citizen_data_pdf(citizen_data(citizen=request.user)), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="menim-melumatlarim.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def consent_withdraw_view(request: AuthenticatedRequest, record_id: int) -> HttpResponse:
+    from privacy.services import consent_withdraw
+
+    try:
+        record = consent_withdraw(record_id=record_id, actor=request.user)
+    except ServiceError as exc:
+        if exc.code == "not_found":
+            raise Http404 from None
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(number)s nömrəli müraciət üzrə razılığınız geri götürüldü.")
+                         % {"number": record.claim.number})
+    return redirect("portal:my_data")
