@@ -60,6 +60,8 @@ def seed_rows(transactional_db: None) -> None:
         importlib.import_module("billing.migrations.0002_tariffs").seed_tariffs(apps, None)
     if not NotificationTemplate.objects.exists():
         importlib.import_module("notifications.migrations.0002_default_templates").load(apps, None)
+        importlib.import_module("notifications.migrations.0005_law_rules_events").load(apps, None)
+        importlib.import_module("notifications.migrations.0006_plain_outcome").forwards(apps, None)
 
 
 @pytest.fixture

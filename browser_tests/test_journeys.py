@@ -22,8 +22,8 @@ ERRORS = {
     "account-error": ["Abonent kodu 10 rəqəmdən ibarət olmalıdır."],
     "account-pick-error": ["Abonent kodunu seçin."],
     "invoice-error": ["Xətalı fakturanın nömrəsini seçin."],
-    "details-errors": ["Müraciətin səbəbini seçin.", "Sayğacın bu günə göstəricisini daxil edin.",
-                       "Göstəricinin göründüyü sayğacın şəklini yükləyin.", "Telefon nömrəsini daxil edin.",
+    "details-errors": ["Müraciətin səbəbini seçin.", "bu günə göstəricini daxil edin.",
+                       "göstəricinin göründüyü şəkli yükləyin.", "Telefon nömrəsini daxil edin.",
                        "Elektron poçt ünvanını daxil edin."],
     "review-error": ["Müraciəti göndərmək üçün şəxsi məlumatların emalına razılıq verin."],
     "status-answer-error": ["Cavabı yazın və ya şəkil yükləyin."],
@@ -156,7 +156,7 @@ def test_operator_inspector_and_commission_bring_the_claim_to_a_decision(journey
     expect(page.locator("main .tag")).to_have_text("Başa çatıb")
     expect(page.locator("main")).to_contain_text("Borc düzəldilib")
     expect(page.locator(".summary-list")).to_contain_text(f"{amount:.2f} AZN".replace(".", ","))  # az: decimal comma
-    expect(page.locator("main a[href$='letter.pdf']")).to_have_text("Qərar məktubu (PDF)")
+    expect(page.locator("main a[href$='letter.pdf']")).to_have_text("Cavab məktubu (PDF)")
     assert letter.status == 200
     assert letter.headers["content-type"] == "application/pdf"
     assert letter.body().startswith(b"%PDF")

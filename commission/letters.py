@@ -65,7 +65,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "old_amount": "Fakturanın məbləği",
         "new_amount": "Yenidən hesablanmış məbləğ",
         "correction": "Düzəlişin məbləği",
-        "correction_hint": "mənfi məbləğ borcu azaldır",
         "new_balance": "Düzəlişdən sonra borc qalığı",
         "reason": "İmtinanın səbəbi",
         "protocol": "Komissiyanın iclası: {held_on}, protokol №\u00a0{protocol}.",
@@ -96,7 +95,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "old_amount": "Amount of the invoice",
         "new_amount": "Recalculated amount",
         "correction": "Amount of the correction",
-        "correction_hint": "a negative amount lowers the debt",
         "new_balance": "Balance after the correction",
         "reason": "Reason for the refusal",
         "protocol": "Commission meeting: {held_on}, protocol No.\u00a0{protocol}.",
@@ -126,7 +124,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "old_amount": "Сумма счёта",
         "new_amount": "Пересчитанная сумма",
         "correction": "Сумма корректировки",
-        "correction_hint": "отрицательная сумма уменьшает задолженность",
         "new_balance": "Остаток задолженности после корректировки",
         "reason": "Причина отказа",
         "protocol": "Заседание комиссии: {held_on}, протокол №\u00a0{protocol}.",
@@ -206,10 +203,13 @@ def decision_letter_pdf(*, item: AgendaItem, new_balance: Decimal | None = None)
     """The decision letter of a decided agenda item, in the claim's language (az, en or ru;
     Azerbaijani for anything else).
 
-    ``new_balance`` is the account's balance right after the adjustment was posted; the
-    approval service passes it, since only then is it known for certain. Without it an
-    approved letter asks billing for the current balance.
+    ``new_balance`` is the account's balance right after billing booked the adjustment. The
+    decision is taken before billing books it (the posting outbox sends it afterwards), so the
+    letter stored with the decision has no balance line; a letter printed once billing has
+    confirmed is given it. Billing is never called here: a letter prints while billing is down.
     """
+    from claims.outcome import balance_sentence, outcome_sentences
+
     if not item.decision:
         raise ValueError("the agenda item has no decision yet")
     _register_fonts()
@@ -274,8 +274,9 @@ def decision_letter_pdf(*, item: AgendaItem, new_balance: Decimal | None = None)
                 _table([
                     (t["old_amount"], _money(old)),
                     (t["new_amount"], _money(old + item.amount) if item.amount is not None else "—"),
-                    (f"{t['correction']} ({t['correction_hint']})", _money(item.amount)),
-                    (t["new_balance"], _money(new_balance)),
+                    # In words, never a signed amount (claims.outcome), in the letter's language.
+                    (t["correction"], " ".join(outcome_sentences(claim, amount=item.amount, short=True))),
+                    *([(t["new_balance"], balance_sentence(new_balance))] if new_balance is not None else []),
                 ], styles, bold_last=True),
             ]
         else:

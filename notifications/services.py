@@ -58,7 +58,9 @@ DeliveryNotRetryable = NotRetryable
 def notification_context(*, claim: Claim, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The variables a notification template may use: claim, number, due_on, status (its label
     in the active language), status_code, subscriber_code, invoice_number, citizen_name,
-    first_name, last_name, portal_url (the claim's page on the portal), org
+    first_name, last_name, portal_url (the claim's page on the portal), branch_name (the claim's
+    branch in the message's language), outcome and outcome_short (a closed claim's outcome in
+    plain words, claims.outcome; the short one for SMS), org
     (settings.ORGANISATION), plus the event's ``extra`` (which wins on a name clash)."""
     citizen = claim.citizen
     first_name, last_name = citizen.first_name, citizen.last_name
@@ -80,6 +82,7 @@ def notification_context(*, claim: Claim, extra: dict[str, Any] | None = None) -
     context.update(extra or {})
     # The ending in plain words, never a negative amount (claims.outcome): “outcome” for the
     # e-mail, “outcome_short” (its first sentence) for the SMS.
+    context.setdefault("branch_name", claim.branch.text(translation.get_language() or DEFAULT_LANGUAGE))
     told = {"balance": context.get("new_balance"), "amount": context.get("amount")}
     context.setdefault("outcome", " ".join(outcome_sentences(claim, **told)))
     context.setdefault("outcome_short", " ".join(outcome_sentences(claim, short=True, **told)))

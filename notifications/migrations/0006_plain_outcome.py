@@ -1,6 +1,7 @@
 # The corrected claim's messages say the outcome in plain words ({{ outcome }}, claims.outcome:
 # “Borcunuz 29,00 AZN azaldıldı; faktura 9,00 AZN oldu; …”) instead of a signed correction amount,
-# and the Russian texts use the glossary's “Абонентский код”. Only the default wording is
+# the Russian texts use the glossary's “Абонентский код”, and the forwarded message names the
+# branch in the message's language. Only the default wording is
 # replaced: a template staff have rewritten keeps their text.
 
 from django.db import migrations
@@ -38,6 +39,11 @@ REPLACEMENTS = {
         "Обращение № {{ number }}: {{ outcome_short }}",
     )],
     ("registered", "email", "ru"): [("Код абонента: {{ subscriber_code }}", "Абонентский код: {{ subscriber_code }}")],
+    # The branch's name in the message's language (notification_context's branch_name).
+    ("forwarded", "email", "az"): [("Məsul filial: {{ branch.name }}", "Məsul filial: {{ branch_name }}")],
+    ("forwarded", "email", "en"): [("Responsible branch: {{ branch.name }}", "Responsible branch: {{ branch_name }}")],
+    ("forwarded", "email", "ru"): [("Ответственный филиал: {{ branch.name }}",
+                                    "Ответственный филиал: {{ branch_name }}")],
 }
 
 
