@@ -218,10 +218,6 @@ def decision_letter_pdf(*, item: AgendaItem, new_balance: Decimal | None = None)
     claim, meeting = item.claim, item.meeting
     org = settings.ORGANISATION
     approved = item.decision == DecisionKind.APPROVED
-    if approved and new_balance is None:
-        from billing.gateway import get_gateway
-
-        new_balance = get_gateway().balance(claim.subscriber_code)
     decided_on = timezone.localdate(item.decided_at) if item.decided_at else timezone.localdate()
     snapshot: dict[str, Any] = claim.invoice_snapshot or {}
 
@@ -309,6 +305,9 @@ def decision_letter_pdf(*, item: AgendaItem, new_balance: Decimal | None = None)
             buffer, pagesize=A4, leftMargin=22 * mm, rightMargin=20 * mm, topMargin=18 * mm, bottomMargin=22 * mm,
             title=f"{t['title']} · {claim.number}", author=str(org["name"]), subject=claim.number,
             lang=lang, pageCompression=0,
+        )
+        doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
 
 
 # --- A reasoned letter for every ending ------------------------------------------------------------
@@ -511,6 +510,3 @@ def _claim_citizen_name(claim: Claim) -> str:
     citizen = claim.citizen
     name = " ".join(p for p in (citizen.last_name, citizen.first_name, citizen.patronymic) if p)
     return name or claim.holder_name
-        )
-        doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return buffer.getvalue()
