@@ -124,7 +124,8 @@ class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ("number", "at", "url", "status_code", "error", "duration_ms", "response_body")
+    # What the endpoint answered is not shown: only its status (api.urlguard).
+    fields = ("number", "at", "url", "status_code", "error", "duration_ms")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -9,6 +9,7 @@ that accepts a national-SSO ("Asan Login") token instead implements the same two
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass
@@ -20,11 +21,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.utils.module_loading import import_string
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from identity.models import LoginMethod
+from identity.names import name_problem
 
 if TYPE_CHECKING:
     from identity.models import User
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 
 FIN_RE = re.compile(r"^[0-9A-HJ-NP-Z]{7}$")
 MAX_TOKEN_CHARS = 8192
+MAX_JTI_CHARS = 128
 
 
 class PublicKeyInvalid(ValueError):
@@ -83,9 +87,11 @@ class ChannelJwtAssertion:
 
     Required claims: ``iss`` (the channel's code), ``aud`` (settings.API_AUDIENCE), ``iat``,
     ``exp`` (at most API_CITIZEN_TOKEN_MAX_AGE_SECONDS after ``iat``), and the FIN in ``fin`` or
-    ``sub``. Optional: ``login_method`` (one of identity.models.LoginMethod, default id_number),
-    ``given_name``, ``family_name``. The algorithm is the one of the registered key, never the
-    token's choice.
+    ``sub``, and a ``jti`` unique to the token: a token is accepted once (its jti is kept in the
+    shared cache until the token expires; API_CITIZEN_TOKEN_REQUIRE_JTI). Optional:
+    ``login_method`` (one of identity.models.LoginMethod, default id_number), ``given_name``,
+    ``family_name`` (no control characters, no markup). The algorithm is the one of the
+    registered key, never the token's choice.
     """
 
     header = "X-Citizen-Token"
@@ -131,8 +137,34 @@ class ChannelJwtAssertion:
         method = claims.get("login_method") or LoginMethod.ID_NUMBER
         if method not in LoginMethod.values:
             raise AssertionInvalid(f"Unknown login_method; one of: {', '.join(LoginMethod.values)}.")
-        return CitizenAssertion(fin=fin, login_method=method, first_name=str(claims.get("given_name") or "")[:150],
-                                last_name=str(claims.get("family_name") or "")[:150])
+        names = {}
+        for claim in ("given_name", "family_name"):
+            value = claims.get(claim)
+            if value is not None and not isinstance(value, str):
+                raise AssertionInvalid(f"{claim} must be a string.")
+            names[claim] = (value or "").strip()
+            problem = name_problem(names[claim])
+            if problem:
+                raise AssertionInvalid(f"{claim} {problem}.")
+        self._accept_once(claims, channel=channel, exp=exp)
+        return CitizenAssertion(fin=fin, login_method=method, first_name=names["given_name"],
+                                last_name=names["family_name"])
+
+    @staticmethod
+    def _accept_once(claims: dict[str, Any], *, channel: ApiChannel, exp: int) -> None:
+        """Refuse a token seen before (a replay): its jti is added to the shared cache, atomically
+        (Redis SET NX in production), for as long as the token could still be accepted."""
+        jti = claims.get("jti")
+        if jti is None:
+            if settings.API_CITIZEN_TOKEN_REQUIRE_JTI:
+                raise AssertionInvalid("The citizen token carries no jti.")
+            return
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
+            raise AssertionInvalid(f"jti must be a string of 1 to {MAX_JTI_CHARS} characters.")
+        key = "api:jti:" + hashlib.sha256(f"{channel.code}\0{jti}".encode()).hexdigest()
+        ttl = max(1, exp + settings.API_CITIZEN_TOKEN_LEEWAY_SECONDS - int(time.time()) + 1)
+        if not cache.add(key, 1, timeout=ttl):
+            raise AssertionInvalid("The citizen token was used already (jti replayed); sign a new one per request.")
 
 
 @lru_cache(maxsize=8)

@@ -68,8 +68,13 @@ class ApiChannel(models.Model):
                 public_key_load(self.citizen_jwt_public_key)
             except PublicKeyInvalid as e:
                 raise ValidationError({"citizen_jwt_public_key": str(e)}) from e
-        if self.webhook_url and not self.webhook_url.lower().startswith(("https://", "http://")):
-            raise ValidationError({"webhook_url": _("Only http(s) URLs are allowed.")})
+        if self.webhook_url:
+            from .urlguard import UnsafeUrl, check_webhook_url
+
+            try:
+                check_webhook_url(self.webhook_url)
+            except UnsafeUrl as e:
+                raise ValidationError({"webhook_url": str(e)}) from e
 
     @property
     def channel_rate(self) -> int:

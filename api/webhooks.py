@@ -35,6 +35,7 @@ from core.outbox import NotRetryable, Outbox, PermanentError, RetryableError, er
 from identity.models import User
 
 from .models import ApiChannel, WebhookAttempt, WebhookDelivery
+from .urlguard import PublicHTTPHandler, PublicHTTPSHandler, UnsafeUrl, check_webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -108,20 +109,21 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Connections only to public addresses (api.urlguard), no redirects.
+_opener = urllib.request.build_opener(_NoRedirects, PublicHTTPSHandler, PublicHTTPHandler)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - http(s) only
+    """The answer's status. Its body is neither read nor kept: a webhook URL must not become a
+    way to read what some other server answers (it would be shown back in the admin)."""
+    check_webhook_url(url)
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked above
     try:
         with _opener.open(request, timeout=timeout) as response:
-            return response.status, response.read(500).decode("utf-8", "replace")
+            return response.status, ""
     except urllib.error.HTTPError as e:
-        try:
-            text = e.read(500).decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - the body is only for the log
-            text = ""
-        return e.code, text
+        e.close()
+        return e.code, ""
 
 
 def _send(delivery: WebhookDelivery) -> dict[str, Any]:
@@ -132,6 +134,10 @@ def _send(delivery: WebhookDelivery) -> dict[str, Any]:
     url = channel.webhook_url
     if not channel.active or not url or not url.lower().startswith(("http://", "https://")):
         raise PermanentError("the channel is disabled or has no http(s) webhook URL")
+    try:
+        check_webhook_url(url)
+    except UnsafeUrl as e:
+        raise PermanentError(str(e)) from e
 
     attempt = delivery.attempts
     at = timezone.now()

@@ -11,6 +11,7 @@ from audit.services import audit_record
 from core.errors import ServiceError
 
 from .models import LoginMethod, User
+from .names import clean_name
 
 SESSION_LOGIN_METHOD = "login_method"
 
@@ -25,6 +26,8 @@ def citizen_login(*, request: HttpRequest, fin: str, first_name: str = "", last_
     """
     if method not in LoginMethod.values:
         raise ValueError(f"unknown login method {method!r}")
+    # A name with control characters or markup is not stored (it would go into e-mails and SMS).
+    first_name, last_name, patronymic = clean_name(first_name), clean_name(last_name), clean_name(patronymic)
     fin = fin.strip().upper()
     user, created = User.objects.get_or_create(
         fin=fin, defaults={"username": f"citizen-{fin}", "first_name": first_name, "last_name": last_name,

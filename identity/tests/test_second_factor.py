@@ -115,3 +115,4 @@ def test_the_admin_site_needs_the_second_factor(client, admin_user):
     ensure_demo_second_factor([admin_user])
     client.post(reverse("backoffice:otp_verify"), {"otp_token": demo_totp_token()})
     assert client.get("/admin/").status_code == 200
+
