@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from claims.models import ReasonTemplate
+from claims.models import CompetentBody, ReasonTemplate
 from claims.transitions import ClaimStatus
 
 
@@ -37,6 +37,34 @@ class TextForm(forms.Form):
 class OperatorChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.display_name
+
+
+class InfoRequestForm(TextForm):
+    """The question, and the date the citizen is asked to answer by (art. 10.2)."""
+
+    reply_by = forms.DateField(label=_("Cavab tarixi (boş qalsa: 10 iş günü)"), required=False,
+                               widget=forms.DateInput(attrs={"type": "date"}),
+                               error_messages={"invalid": _("Tarixi düzgün daxil edin.")})
+
+
+class ForwardOutForm(forms.Form):
+    """Art. 7.10: the competent body an appeal outside the utility's competence goes to."""
+
+    body = forms.ModelChoiceField(label=_("Səlahiyyətli qurum"), queryset=CompetentBody.objects.filter(active=True),
+                                  error_messages={"required": _("Səlahiyyətli qurumu siyahıdan seçin.")})
+    note = forms.CharField(label=_("Niyə müəssisənin səlahiyyətinə aid deyil (vətəndaşa və quruma yazılır)"),
+                           widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+                           error_messages={"required": _("Müraciətin niyə aidiyyəti üzrə göndərildiyini yazın.")})
+
+
+class UnconsideredForm(forms.Form):
+    """Art. 8.1.4: a repeat appeal left unconsidered, with the reasoned answer."""
+
+    reason = forms.CharField(
+        label=_("Vətəndaşa əsaslandırılmış cavab"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
+        error_messages={"required": _("Vətəndaşa göndəriləcək əsaslandırılmış cavabı yazın.")})
+    nothing_new = forms.BooleanField(label=_("Müraciətdə yeni hal göstərilməyib"),
+                                     error_messages={"required": _("Müraciətdə yeni hal göstərilmədiyini təsdiq edin.")})
 
 
 class ReassignForm(forms.Form):

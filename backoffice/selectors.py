@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.gateway import InvoiceInfo
-from claims.deadlines import WorkingCalendar, effective_due_on
+from claims.deadlines import FORWARD_OUT_WORKING_DAYS, WorkingCalendar, effective_due_on, period_due_on
 from claims.models import Claim
 from claims.transitions import OPEN_STATUSES, ClaimStatus
 from identity.models import Role, User
@@ -65,7 +65,12 @@ def with_effective_due(claims: Iterable[Claim], *, today: date | None = None) ->
     for c in rows:
         paused = c.paused_on if c.status == ClaimStatus.AWAITING_CITIZEN else None
         c.effective_due = effective_due_on(due_on=c.due_on, paused_on=paused, today=today,  # type: ignore[attr-defined]
-                                           calendar=calendar)
+                                           calendar=calendar, until=c.paused_until)
+        # Art. 7.10: a claim not yet taken up may still be outside the utility's competence; it
+        # must be forwarded within 3 working days of registration.
+        c.forward_out_due = (  # type: ignore[attr-defined]
+            period_due_on(start=timezone.localdate(c.registered_at), working_days=FORWARD_OUT_WORKING_DAYS,
+                          calendar=calendar) if c.status == ClaimStatus.FORWARDED else None)
     return rows
 
 

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.views.decorators.http import require_POST
 
@@ -21,8 +22,9 @@ from audit.services import audit_record
 from billing.gateway import get_gateway
 from billing.models import Category
 from claims import services, workflow
+from claims.deadlines import UNCONSIDERED_WORKING_DAYS, period_due_on
 from claims.models import Claim, ClaimEvent
-from claims.selectors import claim_get_for_staff
+from claims.selectors import claim_get_for_staff, claims_same_matter
 from claims.transitions import ClaimStatus
 from core.errors import ServiceError, form_add_error
 from core.security import evidence_response
@@ -33,7 +35,15 @@ from inspections.forms import OrderInspectionForm
 from inspections.services import inspection_cancel, inspection_order
 
 from . import selectors
-from .forms import CorrectionForm, QueueFilterForm, ReassignForm, TextForm
+from .forms import (
+    CorrectionForm,
+    ForwardOutForm,
+    InfoRequestForm,
+    QueueFilterForm,
+    ReassignForm,
+    TextForm,
+    UnconsideredForm,
+)
 
 PAGE_SIZE = 50
 
@@ -48,6 +58,8 @@ TEXT_LABELS = {
 
 
 def _text_form(action: str, data=None) -> TextForm:
+    if action == "info":
+        return InfoRequestForm(data, label=TEXT_LABELS[action], auto_id=f"id_{action}_%s")
     return TextForm(data, label=TEXT_LABELS[action], auto_id=f"id_{action}_%s")
 
 
@@ -111,6 +123,12 @@ def _claim_context(request: AuthenticatedRequest, claim: Claim) -> dict[str, Any
         forms["extend"] = _text_form("extend")
     if workflow.REASSIGN.name in moves:
         forms["reassign"] = ReassignForm(operators=operators_of(claim.branch_id))
+    if workflow.FORWARD_OUT.name in moves:
+        forms["forward_out"] = ForwardOutForm(auto_id="id_forward_out_%s")
+    repeat_answers = services.repeat_answers(claim)
+    if workflow.LEAVE_UNCONSIDERED.name in moves and len(repeat_answers) >= 3:
+        forms["unconsidered"] = UnconsideredForm(auto_id="id_unconsidered_%s")
+    registered_on = timezone.localdate(claim.registered_at)
     return {
         "claim": claim, "account": account, "history": history, "chart": selectors.consumption_chart(history),
         "hints": selectors.plausibility_hints(claim, invoices), "inspections": inspections, "proposals": proposals,
@@ -123,6 +141,13 @@ def _claim_context(request: AuthenticatedRequest, claim: Claim) -> dict[str, Any
         "category": Category(account.category).label if account else "",
         "S": ClaimStatus,
         "forms": forms,
+        # The law's other periods (art. 7.10: 3 working days to forward; art. 8.1.4: 5 to answer a
+        # repeat appeal left unconsidered) and the person's earlier claims on the same matter.
+        "forward_out_due": services.forward_out_due_on(claim),
+        "unconsidered_due": period_due_on(start=registered_on, working_days=UNCONSIDERED_WORKING_DAYS),
+        "earlier": claims_same_matter(citizen_key=claim.citizen_key, subscriber_code=claim.subscriber_code,
+                                      invoice_number=claim.invoice_number, exclude_pk=claim.pk),
+        "repeat_answers": repeat_answers,
     }
 
 
@@ -197,9 +222,23 @@ ACTIONS: dict[str, Action] = {
         lambda request, claim, form: services.claim_reassign(claim=claim, actor=request.user,
                                                              operator=form.cleaned_data["operator"]),
         gettext_lazy("Müraciət başqa operatora təyin edildi.")),
-    "info": _text_action("info", lambda request, claim, text: services.claim_request_info(
-        claim=claim, actor=request.user, question=text),
-        gettext_lazy("Vətəndaşa sorğu göndərildi; müddət dayandırıldı.")),
+    "info": Action("info", lambda request, claim: _text_form("info", request.POST),
+                   lambda request, claim, form: services.claim_request_info(
+                       claim=claim, actor=request.user, question=form.cleaned_data["text"],
+                       reply_by=form.cleaned_data.get("reply_by")),
+                   gettext_lazy("Vətəndaşa sorğu göndərildi; müddət dayandırıldı.")),
+    "forward_out": Action(
+        "forward_out", lambda request, claim: ForwardOutForm(request.POST, auto_id="id_forward_out_%s"),
+        lambda request, claim, form: services.claim_forward_out(claim=claim, actor=request.user,
+                                                                body=form.cleaned_data["body"],
+                                                                note=form.cleaned_data["note"]),
+        gettext_lazy("Müraciət aidiyyəti üzrə göndərildi; vətəndaş məlumatlandırıldı.")),
+    "unconsidered": Action(
+        "unconsidered", lambda request, claim: UnconsideredForm(request.POST, auto_id="id_unconsidered_%s"),
+        lambda request, claim, form: services.claim_leave_unconsidered(
+            claim=claim, actor=request.user, reason=form.cleaned_data["reason"],
+            nothing_new=form.cleaned_data["nothing_new"]),
+        gettext_lazy("Təkrar müraciət baxılmadan saxlanıldı; vətəndaşa əsaslandırılmış cavab göndərildi.")),
     "close": _text_action("close", lambda request, claim, text: services.claim_close_no_correction(
         claim=claim, actor=request.user, explanation=text),
         gettext_lazy("Müraciət bağlandı; vətəndaşa izahat göndərildi.")),

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Claim, ClaimEvent, ClaimMeterEvidence, ReasonTemplate, WorkingDayTransfer
+from .models import (
+    Claim,
+    ClaimEvent,
+    ClaimMeterEvidence,
+    CompetentBody,
+    ConsentText,
+    ReasonTemplate,
+    Referral,
+    WorkingDayTransfer,
+)
 
 
 @admin.register(ReasonTemplate)
@@ -48,4 +57,42 @@ class ClaimAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CompetentBody)
+class CompetentBodyAdmin(admin.ModelAdmin):
+    """The bodies an appeal outside the utility's competence is forwarded to (art. 7.10)."""
+
+    list_display = ["name", "email", "address", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "email"]
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    """Staff publish a new version (a new row per language); a published text never changes,
+    since claims keep the version they were filed under."""
+
+    list_display = ["version", "language", "published_at"]
+    list_filter = ["language"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["version", "language", "text", "purposes", "published_at"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    """Letters sent to competent bodies, as the outbox recorded them."""
+
+    list_display = ["claim", "body", "recipient", "status", "attempts", "delivered_at"]
+    list_filter = ["status"]
+    list_select_related = ["claim", "body"]
+    readonly_fields = ["claim", "body", "recipient", "subject", "text", "status", "attempts", "last_error",
+                       "delivered_at"]
+
+    def has_add_permission(self, request):
         return False
