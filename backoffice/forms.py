@@ -63,8 +63,9 @@ class UnconsideredForm(forms.Form):
     reason = forms.CharField(
         label=_("Vətəndaşa əsaslandırılmış cavab"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000,
         error_messages={"required": _("Vətəndaşa göndəriləcək əsaslandırılmış cavabı yazın.")})
-    nothing_new = forms.BooleanField(label=_("Müraciətdə yeni hal göstərilməyib"),
-                                     error_messages={"required": _("Müraciətdə yeni hal göstərilmədiyini təsdiq edin.")})
+    nothing_new = forms.BooleanField(
+        label=_("Müraciətdə yeni hal göstərilməyib"),
+        error_messages={"required": _("Müraciətdə yeni hal göstərilmədiyini təsdiq edin.")})
 
 
 class ReassignForm(forms.Form):
