@@ -75,9 +75,13 @@ STAGES = ("forwarded", "in_review", "awaiting_citizen", "inspection", "at_commis
 
 def ensure_seed_rows() -> None:
     """The rows of the data migrations claims need (reason and notification templates,
-    tariffs). A transactional test elsewhere in the suite may have flushed them."""
+    tariffs, the consent text). A transactional test elsewhere in the suite may have flushed them."""
     from billing.models import Tariff
+    from claims.models import ConsentText
     from notifications.models import NotificationTemplate
+
+    if not ConsentText.objects.exists():
+        importlib.import_module("claims.migrations.0007_consent_text_v1").publish(apps, None)
 
     if not ReasonTemplate.objects.exists():
         importlib.import_module("claims.migrations.0003_reason_templates").load(apps, None)
