@@ -392,6 +392,8 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 # Request ids and metrics wrap every other middleware: they see every response, even an error.
 MIDDLEWARE.insert(0, "core.metrics.MetricsMiddleware")
 MIDDLEWARE.insert(0, "core.logging.RequestIdMiddleware")
+# The database or Redis unreachable: 503 with Retry-After instead of a 500 (core.middleware).
+MIDDLEWARE.append("core.middleware.OutageMiddleware")
 
 # Logs: JSON lines in production (LOG_FORMAT=json, the default unless DEBUG), with the request id,
 # the actor's role and the claim number; e-mail addresses, phone numbers and FINs are masked.
