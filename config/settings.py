@@ -136,7 +136,11 @@ AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 STORAGES = {
     "default": {"BACKEND": env.str("FILE_STORAGE_BACKEND", default="storages.backends.s3.S3Storage"
                                    if AWS_STORAGE_BUCKET_NAME else "django.core.files.storage.FileSystemStorage")},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Production: compressed and with the content's hash in each name (collectstatic writes the
+    # manifest; browsers may keep such a file for a year). Development and tests: names as they are.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if env.bool("STATIC_MANIFEST", default=not DEBUG)
+                    else "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -7,6 +7,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("TASKS_BACKEND", "django_tasks.backends.dummy.DummyBackend")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("SMS_BACKEND", "notifications.sms.LocmemSmsBackend")
+os.environ.setdefault("STATIC_MANIFEST", "false")  # no collectstatic before a test run
 # Staff tests log users in with force_login; the second factor's own tests switch it on.
 os.environ.setdefault("STAFF_OTP_REQUIRED_ROLES", "")
 # Webhook receivers of the tests listen on loopback over plain HTTP.
