@@ -51,11 +51,13 @@ def seed_rows(transactional_db: None) -> None:
     from django.apps import apps
 
     from billing.models import Tariff
-    from claims.models import ReasonTemplate
+    from claims.models import ConsentText, ReasonTemplate
     from notifications.models import NotificationTemplate
 
     if not ReasonTemplate.objects.exists():
         importlib.import_module("claims.migrations.0003_reason_templates").load(apps, None)
+    if not ConsentText.objects.exists():
+        importlib.import_module("claims.migrations.0007_consent_text_v1").publish(apps, None)
     if not Tariff.objects.exists():
         importlib.import_module("billing.migrations.0002_tariffs").seed_tariffs(apps, None)
     if not NotificationTemplate.objects.exists():
