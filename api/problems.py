@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import ServiceError
+from core.middleware import OUTAGE_ERRORS, RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ TITLES: dict[str, str] = {
     "idempotency-key-reused": "The Idempotency-Key was used for a different request.",
     "claim-refused": "The claim cannot be accepted.",
     "server-error": "Internal error.",
+    "service-unavailable": "The service is temporarily unavailable.",
 }
 
 
@@ -53,6 +55,8 @@ def problem_type(slug: str) -> str:
 
 class Problem(exceptions.APIException):
     """An API error of a documented problem type, with optional extension members."""
+
+    wait: float | None = None  # seconds for the Retry-After header (503: billing or a store restarting)
 
     def __init__(self, *, status_code: int, slug: str, detail: str, **extra: Any):
         super().__init__(detail=detail)
@@ -143,6 +147,13 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     request = context.get("request")
     if isinstance(exc, ServiceError):
         exc = problem_for(exc)
+    if isinstance(exc, OUTAGE_ERRORS):  # the database or Redis restarting: the channel repeats the call
+        logger.error("API: service unavailable (%s) on %s", type(exc).__name__,
+                     request.get_full_path() if request else "?")
+        set_rollback()
+        exc = Problem(status_code=503, slug="service-unavailable",
+                      detail="Part of the system is being restored; try again in a few minutes.")
+        exc.wait = RETRY_AFTER_SECONDS
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
