@@ -8,7 +8,7 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from prometheus_client import REGISTRY
 
 from claims.models import Claim
@@ -33,15 +33,18 @@ class DatabaseGoneAfterCommit:
     the idempotency key has committed, every statement fails as on a restarted server."""
 
     def __init__(self) -> None:
-        self.key_written = self.gone = False
+        self.committed = self.gone = False
+
+    def _commit(self) -> None:
+        self.committed = True
 
     def __call__(self, execute, sql, params, many, context):
-        if self.key_written and not connection.in_atomic_block:
+        if self.committed:
             self.gone = True
             raise OperationalError("server closed the connection unexpectedly")
         result = execute(sql, params, many, context)
         if sql.startswith("INSERT") and "api_apiidempotencykey" in sql:
-            self.key_written = True
+            transaction.on_commit(self._commit)
         return result
 
 
