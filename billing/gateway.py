@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypedDict, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Prefetch, Subquery, Sum
+from django.db.models import OuterRef, Prefetch, Q, Subquery, Sum
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from . import models
@@ -27,6 +28,23 @@ if TYPE_CHECKING:
 
 class BillingError(Exception):
     """The billing system refused or could not perform an operation."""
+
+
+class BillingUnavailable(BillingError):
+    """The billing system does not answer (down, slow, overloaded, or its answer cannot be
+    read). Pages show "try again in a few minutes"; postings are retried."""
+
+
+class BillingConflict(BillingError):
+    """Billing already holds a different adjustment under the same reference."""
+
+
+@dataclass(frozen=True)
+class ReadingInfo:
+    meter_serial: str
+    taken_on: date
+    value: int
+    source: str
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,8 @@ class AdjustmentInfo:
     amount: Decimal
     posted_on: date
     created: bool  # False when the reference had already been posted
+    balance_after: Decimal | None = None  # the account's balance once the adjustment is booked
+    billing_id: str = ""
 
 
 class BillingGateway(Protocol):
@@ -147,6 +167,8 @@ class BillingGateway(Protocol):
 
     def invoice(self, number: str) -> InvoiceInfo | None: ...
 
+    def readings_of_account(self, subscriber_code: str, *, since: date | None = None) -> list[ReadingInfo]: ...
+
     def balance(self, subscriber_code: str, *, as_of: date | None = None) -> Decimal: ...
 
     def price(self, subscriber_code: str, *, period_start: date, period_end: date,
@@ -154,6 +176,8 @@ class BillingGateway(Protocol):
 
     def post_adjustment(self, *, reference: str, subscriber_code: str, invoice_number: str,
                         amount: Decimal, posted_on: date, claim_number: str, note: str) -> AdjustmentInfo: ...
+
+    def adjustment(self, reference: str) -> AdjustmentInfo | None: ...
 
 
 class _LatestReading(TypedDict):
@@ -219,7 +243,8 @@ class LocalBillingGateway:
 
     def _accounts(self):
         latest = models.Reading.objects.filter(meter=OuterRef("pk")).order_by("-taken_on", "-id")
-        meters = models.Meter.objects.order_by("serial_number").annotate(
+        in_use = Q(removed_on__isnull=True) | Q(removed_on__gt=timezone.localdate())  # a removed meter is history
+        meters = models.Meter.objects.filter(in_use).order_by("serial_number").annotate(
             last_value=Subquery(latest.values("value")[:1]), last_on=Subquery(latest.values("taken_on")[:1]))
         return models.Account.objects.select_related("branch").prefetch_related(Prefetch("meters", queryset=meters))
 
@@ -248,6 +273,14 @@ class LocalBillingGateway:
     def invoice(self, number: str) -> InvoiceInfo | None:
         inv = self._invoices().filter(number=number).first()
         return _invoice_info(inv, inv.account.subscriber_code) if inv else None
+
+    def readings_of_account(self, subscriber_code: str, *, since: date | None = None) -> list[ReadingInfo]:
+        qs = models.Reading.objects.filter(meter__account__subscriber_code=subscriber_code)
+        if since is not None:
+            qs = qs.filter(taken_on__gte=since)
+        return [ReadingInfo(meter_serial=serial, taken_on=taken_on, value=value, source=source)
+                for serial, taken_on, value, source in qs.order_by("meter__serial_number", "taken_on", "id")
+                .values_list("meter__serial_number", "taken_on", "value", "source")]
 
     def balance(self, subscriber_code: str, *, as_of: date | None = None) -> Decimal:
         account = models.Account.objects.filter(subscriber_code=subscriber_code).first()
@@ -296,14 +329,23 @@ class LocalBillingGateway:
                 created = False
         else:
             created = False
+        return self._adjustment_info(existing, created=created)
+
+    def _adjustment_info(self, adjustment: models.Adjustment, *, created: bool) -> AdjustmentInfo:
         return AdjustmentInfo(
-            reference=existing.reference,
-            subscriber_code=existing.account.subscriber_code,
-            invoice_number=existing.invoice.number if existing.invoice else "",
-            amount=existing.amount,
-            posted_on=existing.posted_on,
+            reference=adjustment.reference,
+            subscriber_code=adjustment.account.subscriber_code,
+            invoice_number=adjustment.invoice.number if adjustment.invoice else "",
+            amount=adjustment.amount,
+            posted_on=adjustment.posted_on,
             created=created,
+            balance_after=self.balance(adjustment.account.subscriber_code),
+            billing_id=str(adjustment.pk),
         )
+
+    def adjustment(self, reference: str) -> AdjustmentInfo | None:
+        found = models.Adjustment.objects.filter(reference=reference).select_related("account", "invoice").first()
+        return self._adjustment_info(found, created=False) if found else None
 
 
 @cache

@@ -6,6 +6,8 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.outbox import OutboxRow
+
 
 class Category(models.TextChoices):
     HOUSEHOLD = "household", _("Əhali")
@@ -71,6 +73,16 @@ class Meter(models.Model):
     serial_number = models.CharField(max_length=32, unique=True)
     seal_number = models.CharField(max_length=32)
     installed_on = models.DateField()
+    removed_on = models.DateField(null=True, blank=True,
+                                  help_text="The day the meter was taken off; empty while in use")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(removed_on__isnull=True) | models.Q(removed_on__gte=models.F("installed_on")),
+                name="meter_removed_after_installed",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.serial_number
@@ -92,6 +104,11 @@ class Reading(models.Model):
     class Meta:
         indexes = [models.Index(fields=["meter", "taken_on"])]
         ordering = ["meter", "taken_on"]
+        constraints = [
+            # The billing system's export names a reading by its meter, day and source: a
+            # re-imported file updates it instead of adding it again.
+            models.UniqueConstraint(fields=["meter", "taken_on", "source"], name="reading_unique_meter_day_source")
+        ]
 
     def __str__(self) -> str:
         return f"{self.value} m³ on {self.taken_on}"
@@ -138,6 +155,7 @@ class Invoice(models.Model):
     class Meta:
         indexes = [models.Index(fields=["account", "-period"])]
         ordering = ["-period"]
+        constraints = [models.UniqueConstraint(fields=["account", "period"], name="invoice_unique_account_period")]
 
     def __str__(self) -> str:
         return self.number
@@ -153,6 +171,9 @@ class InvoiceLine(models.Model):
     estimated = models.BooleanField(default=False)
     consumption = models.PositiveIntegerField()
 
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["invoice", "meter"], name="invoice_line_unique_meter")]
+
     def __str__(self) -> str:
         return f"{self.consumption} m³ ({self.previous_reading} → {self.current_reading})"
 
@@ -165,6 +186,12 @@ class Payment(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["account", "paid_on"])]
+        constraints = [
+            # A payment is known by the bank's or the cashier's reference: imported twice, it
+            # is still one payment. (Old rows without a reference are left as they are.)
+            models.UniqueConstraint(fields=["reference"], condition=~models.Q(reference=""),
+                                    name="payment_unique_reference")
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.paid_on}"
@@ -190,6 +217,31 @@ class Adjustment(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class Posting(OutboxRow):
+    """An adjustment the commission approved, on its way to the billing system (the outbox of
+    postings, ``billing.services.POSTINGS``). Written in the decision's transaction; a worker
+    posts it with retries until billing confirms. The reference is the e-service's idempotency
+    key at billing: a posting sent twice is booked once."""
+
+    reference = models.CharField(max_length=80, unique=True)
+    subscriber_code = models.CharField(max_length=12)
+    invoice_number = models.CharField(max_length=20)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    posted_on = models.DateField(help_text="The day the commission approved the correction")
+    claim_number = models.CharField(max_length=20, db_index=True)
+    note = models.CharField(max_length=200, blank=True)
+    billing_id = models.CharField(max_length=80, blank=True, help_text="The adjustment's id at billing")
+    balance_after = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True,
+                                        help_text="The account's balance billing reported after the posting")
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.status})"
 
 
 ZERO = Decimal("0.00")

@@ -502,19 +502,36 @@ def claim_close_no_correction(*, claim: Claim, actor: User, explanation: str) ->
 
 def claim_decide(*, claim: Claim, actor: User, context: workflow.Context, approved: bool, amount: Decimal | None,
                  reason: str, extra: dict[str, Any]) -> Claim:
-    """Close a claim at the commission by its decision (called by commission.services inside
-    the decision's transaction, with the claim locked): corrected with the amount, or refused
-    with the reason. The proposal the item carries is approved or refused."""
+    """Record the commission's decision on a claim (called by commission.services inside the
+    decision's transaction, with the claim locked): approved, the claim waits for billing to
+    confirm the correction's posting (``claim_confirm_posting`` closes it as corrected); refused,
+    it is closed with the reason. The proposal the item carries is approved or refused."""
     move = workflow.APPROVE if approved else workflow.REFUSE
+    fields: dict[str, Any] = {"outcome_reason": reason, "corrected_amount": amount}
+    if not approved:
+        fields["closed_at"] = timezone.now()
     claim = workflow.perform(move, claim=claim, actor=actor, context=context,  # checks the move first
-                             note="" if approved else reason,
-                             fields={"outcome_reason": reason, "corrected_amount": amount,
-                                     "closed_at": timezone.now()},
+                             note="" if approved else reason, fields=fields,
                              notify_extra={"amount": amount, "reason": reason, **extra})
     proposal = context.item.proposal
     proposal.status = ProposalStatus.APPROVED if approved else ProposalStatus.REFUSED
     proposal.save(update_fields=["status"])
     return claim
+
+
+@transaction.atomic
+def claim_confirm_posting(*, claim: Claim, actor: User | None, new_balance: Decimal | None,
+                          extra: dict[str, Any] | None = None) -> Claim:
+    """Billing confirmed the posting of an approved correction: the claim closes as corrected
+    and the citizen is told the amount and the new balance. Made by the service itself
+    (``actor=None``, the posting outbox's confirmation); anybody else is refused."""
+    claim = workflow.begin(workflow.CONFIRM_POSTING, claim=claim, actor=actor)
+    return workflow.perform(workflow.CONFIRM_POSTING, claim=claim, actor=actor,
+                            fields={"closed_at": timezone.now()},
+                            params={"amount": str(claim.corrected_amount)},
+                            audit={"new_balance": str(new_balance) if new_balance is not None else None},
+                            notify_extra={"amount": claim.corrected_amount, "reason": "", "new_balance": new_balance,
+                                          **(extra or {})})
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ class ClaimStatus(models.TextChoices):
     INSPECTION = "inspection", _("Yerində yoxlama")
     AWAITING_CITIZEN = "awaiting_citizen", _("Sizdən məlumat gözlənilir")
     AT_COMMISSION = "at_commission", _("Komissiyada")
+    POSTING = "posting", _("Düzəliş təsdiqlənib, billinqə ötürülür")
     CLOSED = "closed", _("Başa çatıb")
     WITHDRAWN = "withdrawn", _("Geri götürülüb")
 

@@ -153,7 +153,9 @@ class Move:
 
 
 OPEN = frozenset(OPEN_STATUSES)
-STAFF_OPEN = OPEN - {S.REGISTERED}
+# Once the commission approved a correction, only billing's confirmation moves the claim.
+DECIDED = frozenset({S.POSTING})
+STAFF_OPEN = OPEN - {S.REGISTERED} - DECIDED
 BRANCH_STAFF = (CLAIM_OPERATOR, BRANCH_MANAGER)
 
 
@@ -196,11 +198,16 @@ AGENDA_REMOVE = _m("agenda_remove", "Take off the agenda", {S.AT_COMMISSION}, No
                    "commission_agenda_removed", public=False)
 RETURN_FROM_COMMISSION = _m("return_from_commission", "Return to the operator", {S.AT_COMMISSION}, S.IN_REVIEW,
                             (SECRETARY,), "returned_from_commission")
-APPROVE = _m("approve", "Approve the correction", {S.AT_COMMISSION}, S.CLOSED, (DECIDING_MEMBER,),
-             "closed_corrected", notify="closed_corrected", outcome=ClaimOutcome.CORRECTED)
+# The approved correction is posted to billing through the outbox (billing.services); the
+# claim closes when billing confirms the posting, and only then is the citizen told.
+APPROVE = _m("approve", "Approve the correction", {S.AT_COMMISSION}, S.POSTING, (DECIDING_MEMBER,),
+             "correction_approved")
+CONFIRM_POSTING = _m("confirm_posting", "Billing confirmed the correction", {S.POSTING}, S.CLOSED, (SYSTEM,),
+                     "closed_corrected", notify="closed_corrected", outcome=ClaimOutcome.CORRECTED)
 REFUSE = _m("refuse", "Refuse the correction", {S.AT_COMMISSION}, S.CLOSED, (DECIDING_MEMBER,), "closed_refused",
             notify="closed_refused", outcome=ClaimOutcome.REFUSED)
-WITHDRAW = _m("withdraw", "Withdraw the claim", OPEN, S.WITHDRAWN, (CITIZEN,), "withdrawn", notify="withdrawn")
+WITHDRAW = _m("withdraw", "Withdraw the claim", OPEN - DECIDED, S.WITHDRAWN, (CITIZEN,), "withdrawn",
+              notify="withdrawn")
 # Law "On citizens' appeals": art. 7.10 (outside competence, within 3 working days), art. 8.1.4
 # (a repeat appeal left unconsidered, answered within 5), art. 10.2 (the wait for information).
 FORWARD_OUT = _m("forward_out", "Forward to the competent body (outside competence)", {S.FORWARDED, S.IN_REVIEW},
@@ -217,7 +224,8 @@ EXPIRE_INFO = _m("expire_info", "The requested date passed unanswered: back to t
 MOVES: tuple[Move, ...] = (
     REGISTER, FORWARD, TAKE, PICK_UP, REASSIGN, EXTEND, REQUEST_INFO, ANSWER_INFO, ORDER_INSPECTION,
     RECORD_INSPECTION, RESCHEDULE_INSPECTION, CANCEL_INSPECTION, PROPOSE_CORRECTION, CLOSE_NO_CORRECTION,
-    AGENDA_ADD, AGENDA_REMOVE, RETURN_FROM_COMMISSION, APPROVE, REFUSE, WITHDRAW, FORWARD_OUT, LEAVE_UNCONSIDERED,
+    AGENDA_ADD, AGENDA_REMOVE, RETURN_FROM_COMMISSION, APPROVE, CONFIRM_POSTING, REFUSE, WITHDRAW, FORWARD_OUT,
+    LEAVE_UNCONSIDERED,
     REMIND_INFO, EXPIRE_INFO,
 )
 BY_NAME = {m.name: m for m in MOVES}

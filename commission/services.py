@@ -9,6 +9,7 @@ refuse) and who may make them are declared in ``claims.workflow``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -20,18 +21,21 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from billing.gateway import BillingError, get_gateway
+from billing.models import Posting
+from billing.services import posting_queue, postings_by_reference
 from claims import workflow
 from claims.models import Claim, CorrectionProposal, ProposalStatus
-from claims.services import claim_decide, claim_return_from_commission
+from claims.services import claim_confirm_posting, claim_decide, claim_return_from_commission
 from claims.transitions import ClaimStatus
 from core.errors import NotAllowed, ServiceError
+from core.outbox import OutboxStatus
 from identity import roles
 from identity.models import Role, StaffAssignment, User
 
 from .letters import decision_letter_pdf
 from .models import AgendaItem, DecisionKind, Meeting
 
+logger = logging.getLogger(__name__)
 COMMISSION_ROLES = roles.COMMISSION_ROLES
 CENT = Decimal("0.01")
 CommissionError = ServiceError
@@ -243,36 +247,22 @@ def adjustment_reference(item: AgendaItem) -> str:
 
 
 def decision_approve(*, item: AgendaItem, actor: User, amount: Decimal | None = None, note: str = "") -> AgendaItem:
-    """A member present at the meeting approves the correction: the adjustment is posted to
-    billing, the proposal is approved, the decision letter is stored, and the claim is closed
-    as corrected (the citizen gets the e-mail and SMS with the amount and the new balance).
+    """A member present at the meeting approves the correction: the proposal is approved, the
+    decision letter is stored, a posting of the adjustment to billing is queued, and the claim
+    shows "correction approved, being posted" until billing confirms it; then
+    ``posting_settled`` closes it as corrected and the citizen gets the e-mail and SMS with the
+    amount and the new balance.
 
     ``amount`` is the change of the debt (negative lowers it); it defaults to the proposal's
     difference, and an amount other than that needs a ``note`` saying why. Refused with
     ``CommissionError`` (nothing changes) when ``actor`` is not a member present at the meeting,
     when ``actor`` proposed the correction (four-eyes rule), when the item is decided or stale.
 
-    Ordering, so that nothing is lost and nothing is posted twice:
-
-    1. The claim and the item are locked and every check runs before anything is written or
-       posted, so a refused decision posts nothing.
-    2. The adjustment is posted under the deterministic reference
-       ``claim:<number>:item:<item pk>``; billing keeps one adjustment per reference. Posting
-       comes before the local writes because the new balance (for the letter and the
-       citizen's messages) is only known after it.
-    3. The decision, the proposal's status, the claim's closure (timeline, audit, notification
-       rows) are written; the letter file is stored last, since storage is not
-       transactional, and deleted again if anything fails.
-    4. Everything commits together. With the local billing gateway the adjustment row is in
-       the same transaction: a failure at any step rolls the posting back too. With a remote
-       gateway a failure after step 2 leaves the posting in billing and the item undecided;
-       the retry of the same decision posts under the same reference, billing returns the
-       existing adjustment, and the decision completes: never two postings. Should the retry
-       ask for a different amount than billing already holds under that reference, it is
-       refused rather than recorded wrongly.
-
-    The remote call happens while the claim's row is locked; at this service's volume that is
-    the price of never deciding twice.
+    Billing is not called here: the posting is a row of the outbox (``billing.services``)
+    written in this transaction, under the deterministic reference ``claim:<number>:item:<item
+    pk>``, and sent by a worker with retries once the decision commits. So a decision can be
+    taken while billing is down, and billing, which books a reference once, never gets the
+    correction twice.
     """
     note = (note or "").strip()
     stored: list[str] = []
@@ -293,23 +283,10 @@ def decision_approve(*, item: AgendaItem, actor: User, amount: Decimal | None = 
                     % {"proposed": _amount(proposed)}, field="note")
 
             reference = adjustment_reference(prepared)
-            gateway = get_gateway()
-            try:
-                posted = gateway.post_adjustment(
-                    reference=reference, subscriber_code=claim.subscriber_code, invoice_number=claim.invoice_number,
-                    amount=value, posted_on=timezone.localdate(), claim_number=claim.number,
-                    note=f"protocol {meeting.protocol_number}",
-                )
-                new_balance = gateway.balance(claim.subscriber_code)
-            except BillingError as e:
-                raise CommissionError(_("Billinq sistemi düzəlişi qəbul etmədi: %(error)s. Bir azdan yenidən "
-                                        "cəhd edin.") % {"error": e}) from e
-            if posted.amount != value:
-                raise CommissionError(
-                    _("Billinqdə bu qərar üçün artıq %(posted)s AZN məbləğində düzəliş qeydə alınıb (%(ref)s). "
-                      "Qərarı həmin məbləğlə qəbul edin və ya billinq şöbəsinə müraciət edin.")
-                    % {"posted": _amount(posted.amount), "ref": reference}, field="amount")
-
+            posting = posting_queue(
+                reference=reference, subscriber_code=claim.subscriber_code, invoice_number=claim.invoice_number,
+                amount=value, posted_on=timezone.localdate(), claim_number=claim.number,
+                note=f"protocol {meeting.protocol_number}")
             prepared.decision = DecisionKind.APPROVED
             prepared.amount = value
             prepared.note = note
@@ -321,16 +298,59 @@ def decision_approve(*, item: AgendaItem, actor: User, amount: Decimal | None = 
                          object_type="commission.agendaitem", object_id=str(prepared.pk),
                          before={"decision": "", "proposal": proposal.pk, "proposed": str(proposed)},
                          after={"decision": prepared.decision, "amount": str(value), "note": note,
-                                "reference": reference, "posted_now": posted.created,
-                                "new_balance": str(new_balance), "protocol": meeting.protocol_number})
+                                "reference": reference, "posting": posting.pk, "protocol": meeting.protocol_number})
             prepared.claim = claim_decide(claim=claim, actor=actor, context=workflow.Context(item=prepared),
                                           approved=True, amount=value, reason="",
-                                          extra={"new_balance": new_balance, "protocol": meeting.protocol_number})
-            _store_letter(prepared, decision_letter_pdf(item=prepared, new_balance=new_balance), stored)
+                                          extra={"protocol": meeting.protocol_number})
+            _store_letter(prepared, decision_letter_pdf(item=prepared), stored)
     except BaseException:
         _drop_letters(stored)
         raise
     return prepared
+
+
+def posting_settled(posting: Posting) -> None:
+    """Told by billing's posting outbox (``settings.BILLING_POSTING_SUBSCRIBERS``) when a
+    posting is delivered or given up. Delivered: the claim of its decision closes as corrected
+    (the citizen is told the amount and the new balance billing reported). Given up: the claim
+    stays "being posted", visible to staff, and ``manage.py billing_reconcile`` lists it.
+    Idempotent: a claim that is no longer waiting for its posting is left alone."""
+    if posting.status != OutboxStatus.DELIVERED:
+        logger.error("posting %s of claim %s failed: %s", posting.reference, posting.claim_number,
+                     posting.last_error)
+        return
+    item = AgendaItem.objects.filter(adjustment_reference=posting.reference).select_related("meeting").first()
+    if item is None:
+        return
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            claim = workflow.lock(Claim(pk=item.claim_id))
+            if claim.status != ClaimStatus.POSTING:
+                return
+            item.claim = claim_confirm_posting(claim=claim, actor=None, new_balance=posting.balance_after,
+                                               extra={"protocol": item.meeting.protocol_number})
+            old_letter = item.letter.name
+            # The letter again, now with the balance billing reported after booking.
+            _store_letter(item, decision_letter_pdf(item=item, new_balance=posting.balance_after), stored)
+    except BaseException:
+        _drop_letters(stored)
+        raise
+    if old_letter and old_letter != item.letter.name:
+        _drop_letters([old_letter])
+
+
+def postings_confirm_sweep(*, batch_size: int = 200) -> int:
+    """Close the claims still shown "being posted" whose posting billing has confirmed (the
+    confirmation's subscriber failed or its process stopped in between); returns how many."""
+    waiting = dict(AgendaItem.objects.filter(claim__status=ClaimStatus.POSTING, decision=DecisionKind.APPROVED)
+                   .exclude(adjustment_reference="").values_list("adjustment_reference", "claim_id")[:batch_size])
+    closed = 0
+    for posting in postings_by_reference(list(waiting)).values():
+        if posting.status == OutboxStatus.DELIVERED:
+            posting_settled(posting)
+            closed += 1
+    return closed
 
 
 def decision_refuse(*, item: AgendaItem, actor: User, reason: str) -> AgendaItem:

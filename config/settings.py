@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "billing.middleware.BillingUnavailableMiddleware",  # billing down: "try again in a few minutes", never a 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -207,8 +208,32 @@ DELIVERY_BACKOFF_CAP = env.float("DELIVERY_BACKOFF_CAP", default=900)
 DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=0)  # 0: no limit but the horizon
 DELIVERY_STALE_SECONDS = env.float("DELIVERY_STALE_SECONDS", default=300)
 
-# Billing gateway: the local tables by default; an HTTP adapter later, same interface.
-BILLING_GATEWAY = env.str("BILLING_GATEWAY", default="billing.gateway.LocalBillingGateway")
+# Billing gateway: the local tables by default; BILLING_URL switches to the HTTP adapter of the
+# contract in docs/billing-api.yaml (docs/deployment.md lists every BILLING_* variable).
+BILLING_URL = env.str("BILLING_URL", default="")
+BILLING_GATEWAY = env.str("BILLING_GATEWAY", default="billing.http.HttpBillingGateway" if BILLING_URL
+                          else "billing.gateway.LocalBillingGateway")
+BILLING_TOKEN = env.str("BILLING_TOKEN", default="")  # a static bearer token, or OAuth2 client credentials:
+BILLING_OAUTH_TOKEN_URL = env.str("BILLING_OAUTH_TOKEN_URL", default="")
+BILLING_CLIENT_ID = env.str("BILLING_CLIENT_ID", default="")
+BILLING_CLIENT_SECRET = env.str("BILLING_CLIENT_SECRET", default="")
+BILLING_OAUTH_SCOPE = env.str("BILLING_OAUTH_SCOPE", default="")
+BILLING_CLIENT_CERT = env.str("BILLING_CLIENT_CERT", default="")  # mutual TLS: PEM certificate and key files
+BILLING_CLIENT_KEY = env.str("BILLING_CLIENT_KEY", default="")
+BILLING_CA_BUNDLE = env.str("BILLING_CA_BUNDLE", default="")  # CA file to verify billing by; default: system CAs
+BILLING_CONNECT_TIMEOUT = env.float("BILLING_CONNECT_TIMEOUT", default=3.0)  # seconds
+BILLING_READ_TIMEOUT = env.float("BILLING_READ_TIMEOUT", default=8.0)  # seconds
+BILLING_READ_RETRIES = env.int("BILLING_READ_RETRIES", default=2)  # extra attempts of a read, with backoff
+BILLING_RETRY_BACKOFF_SECONDS = env.float("BILLING_RETRY_BACKOFF_SECONDS", default=0.3)
+BILLING_BREAKER_FAILURES = env.int("BILLING_BREAKER_FAILURES", default=5)  # failures in a row that open the breaker
+BILLING_BREAKER_OPEN_SECONDS = env.int("BILLING_BREAKER_OPEN_SECONDS", default=30)
+BILLING_CACHE_SECONDS = env.int("BILLING_CACHE_SECONDS", default=60)  # reads kept in the shared cache
+# Postings of approved corrections (core.outbox): retried with backoff until billing confirms.
+BILLING_POSTING_MAX_ATTEMPTS = env.int("BILLING_POSTING_MAX_ATTEMPTS", default=30)
+BILLING_POSTING_BACKOFF_SECONDS = env.int("BILLING_POSTING_BACKOFF_SECONDS", default=60)
+BILLING_POSTING_STALE_SECONDS = env.int("BILLING_POSTING_STALE_SECONDS", default=300)
+# Told when a posting is confirmed or given up (the commission closes the claim).
+BILLING_POSTING_SUBSCRIBERS = ["commission.services.posting_settled"]
 
 # Login: the development identity provider page is refused unless switched on.
 DEV_LOGIN_ENABLED = env.bool("DEV_LOGIN_ENABLED", default=False)

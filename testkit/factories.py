@@ -22,7 +22,8 @@ product really reaches, with its timeline, audit entries and notifications::
     ClaimFactory(on_agenda=True)                    # ... and on an open meeting's agenda
     ClaimFactory(closed_refused=True)               # the operator closed it: no correction due
     ClaimFactory(refused_by_commission=True)        # the commission refused the correction
-    ClaimFactory(closed_corrected=True)             # the commission approved it
+    ClaimFactory(posting=True)                      # the commission approved it; billing has not confirmed
+    ClaimFactory(closed_corrected=True)             # ... and billing booked the correction
     ClaimFactory(withdrawn=True)                    # the citizen withdrew it (from forwarded)
     ClaimFactory(withdrawn=True, withdrawn_from="inspection")
     ClaimFactory(at_commission=True, visited=True)  # an inspection was recorded on the way
@@ -68,7 +69,7 @@ PASSWORD = "demo-pass-2026"  # noqa: S105 - every test user's password, as the d
 DECLARED_LESS = 200  # the citizen's meter shows 200 m³ less than the invoice billed (make_account)
 
 STAGES = ("forwarded", "in_review", "awaiting_citizen", "inspection", "at_commission", "on_agenda",
-          "closed_refused", "refused_by_commission", "closed_corrected", "withdrawn")
+          "closed_refused", "refused_by_commission", "posting", "closed_corrected", "withdrawn")
 
 
 # --- Seed rows and files -----------------------------------------------------------------------
@@ -234,6 +235,16 @@ def latest_item(claim: Claim) -> AgendaItem | None:
 _protocols = itertools.count(1)
 
 
+def deliver_posting(item: AgendaItem) -> None:
+    """What the posting worker does once the decision has committed: the approved adjustment
+    is posted through the configured billing gateway and the claim closes as corrected."""
+    from billing.models import Posting
+    from billing.services import posting_send
+
+    item.refresh_from_db()
+    posting_send(posting_id=Posting.objects.get(reference=item.adjustment_reference).pk)
+
+
 def open_meeting(*, secretary: User, members: list[User], held_on: date | None = None) -> Meeting:
     while True:
         number = f"TK-{next(_protocols)}"
@@ -311,6 +322,7 @@ class ClaimFactory(factory.Factory):
         on_agenda = factory.Trait(stage="on_agenda")
         closed_refused = factory.Trait(stage="closed_refused")
         refused_by_commission = factory.Trait(stage="refused_by_commission")
+        posting = factory.Trait(stage="posting")
         closed_corrected = factory.Trait(stage="closed_corrected")
         withdrawn = factory.Trait(stage="withdrawn")
 
@@ -386,8 +398,10 @@ class ClaimFactory(factory.Factory):
         if stage == "on_agenda":
             return claim
         decider = cast.member if meeting.members.filter(pk=cast.member.pk).exists() else cast.secretary
-        if stage == "closed_corrected":
+        if stage in ("posting", "closed_corrected"):
             commission_services.decision_approve(item=item, actor=decider)
+            if stage == "closed_corrected":
+                deliver_posting(item)
         else:  # refused_by_commission
             commission_services.decision_refuse(item=item, actor=decider,
                                                 reason="Şəkildəki göstərici fakturadakı ilə eynidir.")

@@ -10,9 +10,17 @@ def test_every_status_of_the_life_cycle_is_declared():
     assert set(TABLE) == set(ClaimStatus.values)
 
 
-@pytest.mark.parametrize("current", sorted(OPEN_STATUSES))
-def test_any_state_before_closed_can_be_withdrawn(current):
+@pytest.mark.parametrize("current", sorted(OPEN_STATUSES - {ClaimStatus.POSTING}))
+def test_any_state_before_the_decision_can_be_withdrawn(current):
     assert ClaimStatus.WITHDRAWN in TABLE[current]
+
+
+def test_an_approved_correction_waits_only_for_billing():
+    # Decided by the commission: neither the citizen nor staff move it; billing's confirmation
+    # of the posting closes it as corrected.
+    assert TABLE[ClaimStatus.POSTING] == frozenset({ClaimStatus.CLOSED})
+    leaving = [m for m in workflow.MOVES if ClaimStatus.POSTING in m.sources]
+    assert [(m.name, m.parties, m.outcome) for m in leaving] == [("confirm_posting", (workflow.SYSTEM,), "corrected")]
 
 
 @pytest.mark.parametrize("final", ["closed", "withdrawn"])
@@ -40,7 +48,8 @@ def test_shortcuts_are_not_declared(current, target):
 
 
 def test_only_the_commission_closes_a_claim_that_is_at_the_commission():
-    closing = [m for m in workflow.MOVES if ClaimStatus.AT_COMMISSION in m.sources and m.target == ClaimStatus.CLOSED]
+    closing = [m for m in workflow.MOVES if ClaimStatus.AT_COMMISSION in m.sources
+               and m.target in (ClaimStatus.CLOSED, ClaimStatus.POSTING)]
     assert {m.name for m in closing} == {"approve", "refuse"}
     assert all(m.parties == (workflow.DECIDING_MEMBER,) for m in closing)
 

@@ -153,6 +153,7 @@ STATES: dict[str, dict[str, Any]] = {
     "on_agenda": {"on_agenda": True, "visited": True},
     "closed_refused": {"closed_refused": True, "visited": True},
     "refused_by_commission": {"refused_by_commission": True},
+    "posting": {"posting": True},
     "closed_corrected": {"closed_corrected": True, "visited": True},
     "withdrawn": {"withdrawn": True, "withdrawn_from": "inspection"},
 }
@@ -229,7 +230,8 @@ def test_the_world_rests_in_every_status_but_registered(world):
     assert {s: Claim.objects.get(pk=pk).status for s, pk in world.claims.items()} == {
         "forwarded": "forwarded", "in_review": "in_review", "awaiting_citizen": "awaiting_citizen",
         "inspection": "inspection", "at_commission": "at_commission", "on_agenda": "at_commission",
-        "closed_refused": "closed", "refused_by_commission": "closed", "closed_corrected": "closed",
+        "closed_refused": "closed", "refused_by_commission": "closed", "posting": "posting",
+        "closed_corrected": "closed",
         "withdrawn": "withdrawn",
     }
 
@@ -304,6 +306,8 @@ SERVICES: tuple[Service, ...] = (
     Service("decision_refuse", (workflow.REFUSE,), lambda a: commission.decision_refuse(
         item=a.item, actor=a.actor, reason="Əsas yoxdur."), acts_on="item"),
     Service("claim_withdraw", (workflow.WITHDRAW,), lambda a: services.claim_withdraw(claim=a.claim, actor=a.actor)),
+    Service("claim_confirm_posting", (workflow.CONFIRM_POSTING,), lambda a: services.claim_confirm_posting(
+        claim=a.claim, actor=a.actor, new_balance=None)),
     Service("claim_forward_out", (workflow.FORWARD_OUT,), lambda a: services.claim_forward_out(
         claim=a.claim, actor=a.actor, note="Su təchizatı ilə bağlı deyil.",
         body=CompetentBody.objects.create(name="Azəristiliktəchizat ASC", address="Bakı", email="info@ait.az"))),
@@ -315,8 +319,9 @@ SERVICES: tuple[Service, ...] = (
         claim=a.claim, actor=a.actor)),
 )
 # The services that take no person: FORWARD is made by registration itself (actor=None); the
-# daily job reminds citizens of information requests and ends the unanswered ones.
-SYSTEM_ONLY = {"forward", "claim_info_remind", "claim_info_expire"}
+# daily job reminds citizens of information requests and ends the unanswered ones; billing's
+# confirmation of a posting closes a claim whose correction the commission approved.
+SYSTEM_ONLY = {"forward", "claim_info_remind", "claim_info_expire", "claim_confirm_posting"}
 
 # Refusals the declaration does not express: a domain rule of the service refuses a move that
 # its status and party allow. Each is named here with the rule; any other such refusal fails.

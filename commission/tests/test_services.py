@@ -8,7 +8,8 @@ from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from billing.gateway import get_gateway
-from billing.models import Adjustment
+from billing.models import Adjustment, Posting
+from billing.services import posting_send
 from claims.models import ProposalStatus
 from claims.services import ClaimError
 from claims.transitions import ClaimOutcome, ClaimStatus
@@ -27,6 +28,7 @@ from commission.services import (
 )
 from identity.models import Role, StaffAssignment
 from notifications.models import Delivery
+from testkit.factories import deliver_posting
 
 from .conftest import bring_to_commission, make_staff
 
@@ -51,80 +53,123 @@ def _nothing_decided(item, claim):
 
 # --- approval ---------------------------------------------------------------------------------
 
-def test_approve_posts_one_adjustment_and_the_balance_changes_by_the_amount(item, member, account):
+def test_approve_queues_one_posting_and_the_claim_shows_it_is_being_posted(item, member, account):
     gw = get_gateway()
     before = gw.balance(account.subscriber_code)
 
     decided = decision_approve(item=item, actor=member)
 
     assert decided.amount == Decimal("-200.00") == item.proposal.difference
-    adjustments = Adjustment.objects.filter(account=account)
-    assert adjustments.count() == 1
-    adj = adjustments.get()
-    assert adj.reference == f"claim:{item.claim.number}:item:{item.pk}" == decided.adjustment_reference
+    claim = item.claim
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.POSTING
+    assert claim.get_status_display() == "Düzəliş təsdiqlənib, billinqə ötürülür"
+    assert claim.events.filter(kind="correction_approved", public=True).exists()
+    posting = Posting.objects.get()
+    assert posting.reference == f"claim:{claim.number}:item:{item.pk}" == decided.adjustment_reference
+    assert (posting.amount, posting.subscriber_code, posting.invoice_number, posting.status) == (
+        Decimal("-200.00"), account.subscriber_code, claim.invoice_number, "created")
+    assert posting.note == "protocol K-2026/07"
+    # Billing is not called in the decision: nothing is booked and nobody is told yet.
+    assert not Adjustment.objects.exists()
+    assert gw.balance(account.subscriber_code) == before
+    assert not Delivery.objects.filter(claim=claim, event__startswith="closed").exists()
+
+
+def test_the_posted_correction_closes_the_claim_and_tells_the_citizen_amount_and_new_balance(item, member,
+                                                                                              account):
+    gw = get_gateway()
+    before = gw.balance(account.subscriber_code)
+    decision_approve(item=item, actor=member)
+
+    deliver_posting(item)
+
+    adj = Adjustment.objects.get(account=account)
+    assert adj.reference == f"claim:{item.claim.number}:item:{item.pk}"
     assert adj.amount == Decimal("-200.00")
     assert adj.invoice.number == item.claim.invoice_number
-    assert adj.note == "protocol K-2026/07"
-    assert gw.balance(account.subscriber_code) == before - Decimal("200.00")
+    new_balance = gw.balance(account.subscriber_code)
+    assert new_balance == before - Decimal("200.00")
+    posting = Posting.objects.get()
+    assert posting.status == "delivered" and posting.balance_after == new_balance
+    claim = item.claim
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.CLOSED
+    assert claim.outcome == ClaimOutcome.CORRECTED
+    assert claim.corrected_amount == Decimal("-200.00")
+    assert claim.proposals.get().status == ProposalStatus.APPROVED
+    messages = {d.medium: d for d in Delivery.objects.filter(claim=claim, event="closed_corrected")}
+    assert set(messages) == {"email", "sms"}
+    for message in messages.values():
+        assert _money(Decimal("200.00")) in message.body  # "lowered by 200,00 AZN"
+        assert _money(new_balance) in message.body
+    assert messages["email"].recipient == "resad@example.az"
+    assert messages["sms"].recipient == "+994501234567"
+    assert claim.events.filter(kind="closed_corrected").exists()
+    assert AuditEntry.objects.filter(claim=claim, action="commission_decision_approved").exists()
 
 
-def test_retrying_the_posting_of_a_decision_does_not_post_twice(item, member, account):
+def test_sending_the_posting_again_posts_it_once(item, member, account):
     gw = get_gateway()
-    decided = decision_approve(item=item, actor=member)
+    decision_approve(item=item, actor=member)
+    deliver_posting(item)
     balance = gw.balance(account.subscriber_code)
+    posting = Posting.objects.get()
 
-    again = gw.post_adjustment(reference=decided.adjustment_reference, subscriber_code=account.subscriber_code,
-                               invoice_number=item.claim.invoice_number, amount=decided.amount,
+    posting_send(posting_id=posting.pk)  # a duplicate task: the row is delivered, nothing is sent
+    again = gw.post_adjustment(reference=posting.reference, subscriber_code=account.subscriber_code,
+                               invoice_number=item.claim.invoice_number, amount=posting.amount,
                                posted_on=timezone.localdate(), claim_number=item.claim.number, note="retry")
 
     assert again.created is False
     assert Adjustment.objects.filter(account=account).count() == 1
     assert gw.balance(account.subscriber_code) == balance
+    assert Delivery.objects.filter(claim=item.claim, event="closed_corrected").count() == 2  # e-mail and SMS once
 
 
-def test_approving_again_is_refused_and_posts_nothing_more(item, member, secretary, account):
+def test_approving_again_is_refused_and_queues_nothing_more(item, member, secretary, account):
     decision_approve(item=item, actor=member)
     with pytest.raises(CommissionError, match="artıq qəbul edilib"):
         decision_approve(item=item, actor=secretary)
-    assert Adjustment.objects.filter(account=account).count() == 1
+    assert Posting.objects.count() == 1
 
 
-def test_a_decision_whose_posting_outlived_a_failed_attempt_completes_with_that_posting(item, member, account):
-    # A remote billing system keeps a posting even when our transaction then fails: the retry
-    # posts under the same reference and billing returns the first posting.
+def test_a_posting_billing_already_holds_under_the_reference_completes_with_it(item, member, account):
+    # Billing booked the posting but its answer was lost: sent again under the same reference,
+    # billing returns the first booking.
     gw = get_gateway()
     before = gw.balance(account.subscriber_code)
     gw.post_adjustment(reference=services.adjustment_reference(item), subscriber_code=account.subscriber_code,
                        invoice_number=item.claim.invoice_number, amount=Decimal("-200.00"),
                        posted_on=timezone.localdate(), claim_number=item.claim.number, note="first attempt")
 
-    decided = decision_approve(item=item, actor=member)
+    decision_approve(item=item, actor=member)
+    deliver_posting(item)
 
-    assert decided.decision == DecisionKind.APPROVED
     assert Adjustment.objects.filter(account=account).count() == 1
     assert gw.balance(account.subscriber_code) == before - Decimal("200.00")
-    audit = AuditEntry.objects.get(action="commission_decision_approved")
-    assert audit.after["posted_now"] is False
+    item.claim.refresh_from_db()
+    assert item.claim.status == ClaimStatus.CLOSED
 
 
-def test_a_retry_asking_another_amount_than_billing_holds_is_refused(item, member, account):
+def test_billing_holding_another_amount_under_the_reference_fails_the_posting_for_staff(item, member, account):
     gw = get_gateway()
     gw.post_adjustment(reference=services.adjustment_reference(item), subscriber_code=account.subscriber_code,
                        invoice_number=item.claim.invoice_number, amount=Decimal("-150.00"),
                        posted_on=timezone.localdate(), claim_number=item.claim.number, note="first attempt")
-    with pytest.raises(CommissionError, match=f"{_money(Decimal('-150.00'))} AZN") as refused:
-        decision_approve(item=item, actor=member)
-    assert refused.value.field == "amount"
-    item.refresh_from_db()
-    assert item.decision == ""
+    decision_approve(item=item, actor=member)
+    deliver_posting(item)
+
+    posting = Posting.objects.get()
+    assert posting.status == "failed"
+    assert "-150.00" in posting.last_error
+    item.claim.refresh_from_db()
+    assert item.claim.status == ClaimStatus.POSTING  # not closed on a booking that is not the decision's
+    assert not Delivery.objects.filter(claim=item.claim, event="closed_corrected").exists()
     assert Adjustment.objects.filter(account=account).count() == 1
 
 
-def test_a_failure_after_posting_rolls_everything_back_and_the_retry_posts_once(item, member, account,
-                                                                                 monkeypatch):
-    gw = get_gateway()
-    before = gw.balance(account.subscriber_code)
-
+def test_a_failure_in_the_decision_rolls_everything_back_and_queues_no_posting(item, member, account, monkeypatch):
     def broken_letter(**kwargs):
         raise RuntimeError("the PDF renderer crashed")
 
@@ -132,12 +177,12 @@ def test_a_failure_after_posting_rolls_everything_back_and_the_retry_posts_once(
     with pytest.raises(RuntimeError):
         decision_approve(item=item, actor=member)
     _nothing_decided(item, item.claim)
-    assert gw.balance(account.subscriber_code) == before
+    assert not Posting.objects.exists()
     monkeypatch.undo()
 
     decision_approve(item=item, actor=member)
+    deliver_posting(item)
     assert Adjustment.objects.filter(account=account).count() == 1
-    assert gw.balance(account.subscriber_code) == before - Decimal("200.00")
 
 
 def test_a_failure_after_the_letter_is_stored_leaves_no_letter_file(item, member, monkeypatch):
@@ -163,27 +208,6 @@ def test_a_failure_after_the_letter_is_stored_leaves_no_letter_file(item, member
     _nothing_decided(item, item.claim)
 
 
-def test_approve_closes_the_claim_corrected_and_tells_the_citizen_amount_and_new_balance(item, member, account):
-    decision_approve(item=item, actor=member)
-    claim = item.claim
-    claim.refresh_from_db()
-    new_balance = get_gateway().balance(account.subscriber_code)
-
-    assert claim.status == ClaimStatus.CLOSED
-    assert claim.outcome == ClaimOutcome.CORRECTED
-    assert claim.corrected_amount == Decimal("-200.00")
-    assert claim.proposals.get().status == ProposalStatus.APPROVED
-    messages = {d.medium: d for d in Delivery.objects.filter(claim=claim, event="closed_corrected")}
-    assert set(messages) == {"email", "sms"}
-    for message in messages.values():
-        assert _money(Decimal("-200.00")) in message.body
-        assert _money(new_balance) in message.body
-    assert messages["email"].recipient == "resad@example.az"
-    assert messages["sms"].recipient == "+994501234567"
-    assert claim.events.filter(kind="closed_corrected").exists()
-    assert AuditEntry.objects.filter(claim=claim, action="commission_decision_approved").exists()
-
-
 def test_the_decision_letter_is_a_pdf_with_the_claim_and_protocol(item, member):
     decided = decision_approve(item=item, actor=member)
     assert decided.letter
@@ -200,6 +224,8 @@ def test_the_letter_is_in_english_for_a_claim_in_english(citizen, account, opera
                                                          secretary, member):
     claim = bring_to_commission(citizen, account, operator, jpeg_upload, language="en")
     decided = decision_approve(item=agenda_add(meeting=meeting, actor=secretary, claim=claim), actor=member)
+    deliver_posting(decided)
+    decided.refresh_from_db()
     with decided.letter.open("rb") as fh:
         pdf = fh.read()
     assert b"Decision of the permanent commission" in pdf
@@ -217,6 +243,7 @@ def test_a_changed_amount_needs_a_note(item, member, account):
     decided = decision_approve(item=item, actor=member, amount=Decimal("-150.00"),
                                note="Sayğacın şəklinə görə 150 m³ artıq hesablanıb.")
     assert decided.amount == Decimal("-150.00")
+    deliver_posting(decided)
     assert Adjustment.objects.get(account=account).amount == Decimal("-150.00")
     item.claim.refresh_from_db()
     assert item.claim.corrected_amount == Decimal("-150.00")
@@ -312,7 +339,7 @@ def test_refuse_closes_the_claim_with_the_reason_and_tells_the_citizen(item, mem
     messages = Delivery.objects.filter(claim=claim, event="closed_refused")
     assert sorted(messages.values_list("medium", flat=True)) == ["email", "sms"]
     assert reason in messages.get(medium="email").body
-    assert reason[:40] in messages.get(medium="sms").body
+    assert reason[:40].strip() in messages.get(medium="sms").body  # cut at a word
     assert not Adjustment.objects.exists()
     assert get_gateway().balance(account.subscriber_code) == balance
     with decided.letter.open("rb") as fh:

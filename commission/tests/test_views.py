@@ -12,6 +12,7 @@ from commission.models import AgendaItem, Meeting
 from commission.services import decision_approve
 from conftest import make_account
 from identity.models import Role
+from testkit.factories import deliver_posting
 
 from .conftest import bring_to_commission, make_staff
 
@@ -203,7 +204,7 @@ def test_the_proposer_sees_no_decision_forms(client, operator, secretary, citize
     assert not Adjustment.objects.exists()
 
 
-def test_approving_on_the_page_closes_the_claim_and_links_the_letter(client, member, item):
+def test_approving_on_the_page_links_the_letter_and_the_posting_closes_the_claim(client, member, item):
     client.force_login(member)
     response = client.post(reverse("commission:approve", args=[item.pk]),
                            {f"item-{item.pk}-approve-amount": "-200.00", f"item-{item.pk}-approve-note": ""},
@@ -211,8 +212,11 @@ def test_approving_on_the_page_closes_the_claim_and_links_the_letter(client, mem
     html = _html(response)
     item.refresh_from_db()
     assert item.decision == "approved"
-    assert item.claim.status == ClaimStatus.CLOSED
+    assert item.claim.status == ClaimStatus.POSTING  # until billing confirms the posting
     assert reverse("commission:letter", args=[item.pk]) in html
+    deliver_posting(item)
+    item.claim.refresh_from_db()
+    assert item.claim.status == ClaimStatus.CLOSED
     assert Adjustment.objects.get().amount == Decimal("-200.00")
 
 

@@ -2,22 +2,26 @@
 invoices and payments, demo citizens and demo staff.
 
     manage.py seed_demo --accounts 2000 [--seed 1] [--if-empty] [--today 2026-11-27]
+        [--export DIR [--export-encoding windows-1254]]
 
 The same seed and "today" give the same data (``--today`` defaults to the local date). What the
 data contains and how identifiers are formed: billing.demo (accounts and everything under them)
-and identity.demo (staff and citizens).
+and identity.demo (staff and citizens). ``--export DIR`` then writes the billing tables as the
+billing system's CSV export (docs/billing-import.md), which ``manage.py billing_import`` loads.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from billing import demo
+from billing.exchange import export_directory
 from identity.demo import DEMO_PASSWORD, StaffLogin
 
 
@@ -30,13 +34,17 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when accounts already exist")
         parser.add_argument("--today", type=date.fromisoformat, default=None,
                             help="The day the data ends at (YYYY-MM-DD; default: today)")
+        parser.add_argument("--export", type=Path, default=None,
+                            help="Also write the billing tables as CSV in this directory (billing_import's format)")
+        parser.add_argument("--export-encoding", default="utf-8", help="utf-8 (default) or windows-1254")
 
     def handle(self, *args: Any, accounts: int, seed: int, if_empty: bool, today: date | None,
-               **options: Any) -> None:
+               export: Path | None = None, export_encoding: str = "utf-8", **options: Any) -> None:
         self.verbosity = options.get("verbosity", 1)
         existing = demo.existing_accounts()
         if existing and if_empty:
             self.stdout.write(f"Billing already holds {existing} accounts: demo data not loaded.")
+            self.export(export, export_encoding)
             return
         started = time.monotonic()
 
@@ -58,6 +66,13 @@ class Command(BaseCommand):
         ))
         self.print_citizens(loaded.citizens, recent_from=loaded.recent_from)
         self.print_staff(loaded.staff)
+        self.export(export, export_encoding)
+
+    def export(self, directory: Path | None, encoding: str) -> None:
+        if directory is None:
+            return
+        counts = export_directory(directory, encoding=encoding)
+        self.stdout.write(f"\nExported to {directory}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
 
     def print_citizens(self, people: list[demo.Person], *, recent_from: date) -> None:
         if self.verbosity < 1 or not people:

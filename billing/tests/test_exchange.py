@@ -1,0 +1,213 @@
+"""``manage.py billing_import`` of the billing system's CSV export (docs/billing-import.md): a
+seed export loads and loads again without a change, a delta updates, and malformed files give
+``file:line: column: reason`` and load nothing. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from billing import models as b
+from billing.exchange import SPECS, ImportFailed, import_directory
+from billing.gateway import LocalBillingGateway
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 11, 20)
+
+
+def counts() -> dict[str, int]:
+    return {m.__name__: m.objects.count() for m in (b.Branch, b.Account, b.Meter, b.Reading, b.Invoice,
+                                                    b.InvoiceLine, b.Payment)}
+
+
+def wipe_accounts() -> None:
+    b.Payment.objects.all().delete()
+    b.InvoiceLine.objects.all().delete()
+    b.Invoice.objects.all().delete()
+    b.Reading.objects.all().delete()
+    b.Meter.objects.all().delete()
+    b.Account.objects.all().delete()
+
+
+@pytest.fixture
+def seed_export(tmp_path: Path) -> Path:
+    out = tmp_path / "export"
+    call_command("seed_demo", accounts=25, seed=3, today=TODAY, export=out, stdout=StringIO())
+    return out
+
+
+def write(directory: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def run_import(directory: Path) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("billing_import", str(directory), "--no-progress", stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def failed_import(directory: Path) -> list[str]:
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was loaded"):
+        call_command("billing_import", str(directory), "--no-progress", stdout=StringIO(), stderr=err)
+    return err.getvalue().splitlines()
+
+
+# --- A seed export --------------------------------------------------------------------------------
+
+def test_the_seed_export_loads_into_an_empty_billing_with_the_same_balances(seed_export):
+    before = counts()
+    codes = list(b.Account.objects.values_list("subscriber_code", flat=True))
+    gw = LocalBillingGateway()
+    balances = {c: gw.balance(c) for c in codes}
+    newest = {c: gw.invoices_of_account(c)[0] for c in codes[:5]}
+    assert sorted(p.name for p in seed_export.iterdir()) == sorted(s.filename for s in SPECS)
+
+    wipe_accounts()
+    out, _ = run_import(seed_export)
+
+    assert counts() == before
+    assert {c: gw.balance(c) for c in codes} == balances
+    assert {c: gw.invoices_of_account(c)[0] for c in codes[:5]} == newest
+    assert f"accounts.csv: {before['Account']} rows, {before['Account']} new, 0 updated" in out
+
+
+def test_loading_the_same_files_again_changes_nothing(seed_export):
+    before = counts()
+    out, _ = run_import(seed_export)
+    assert counts() == before
+    assert f"invoices.csv: {before['Invoice']} rows, 0 new, {before['Invoice']} updated" in out
+
+
+def test_a_daily_delta_updates_and_adds_never_duplicates(seed_export, tmp_path):
+    account = b.Account.objects.order_by("pk").first()
+    meter = account.meters.first()
+    payment = b.Payment.objects.filter(account=account).order_by("pk").first()
+    delta = tmp_path / "delta"
+    write(delta, "accounts.csv", "subscriber_code;holder_kind;holder_fin;holder_name;address;branch_code;category;"
+          f"tariff_zone;opened_on\n{account.subscriber_code};{account.holder_kind};{account.holder_fin};"
+          f"{account.holder_name};Yeni ünvan, ev 5;{account.branch.code};{account.category};{account.zone};"
+          f"{account.opened_on:%d.%m.%Y}\n")
+    write(delta, "readings.csv", f"serial_number;taken_on;value;source\n{meter.serial_number};2026-11-21;99999;"
+          "controller\n")
+    write(delta, "payments.csv", f"reference;subscriber_code;paid_on;amount\n{payment.reference};"
+          f"{account.subscriber_code};{payment.paid_on};{payment.amount + 1}\n"
+          f"DELTA-1;{account.subscriber_code};21.11.2026;10,50\n")
+    before = counts()
+
+    out, _ = run_import(delta)
+
+    after = counts()
+    assert after == before | {"Reading": before["Reading"] + 1, "Payment": before["Payment"] + 1}
+    account.refresh_from_db()
+    assert account.address == "Yeni ünvan, ev 5"
+    payment.refresh_from_db()
+    assert b.Payment.objects.get(reference="DELTA-1").amount == Decimal("10.50")
+    assert "payments.csv: 2 rows, 1 new, 1 updated" in out
+    run_import(delta)  # the same delta again: nothing more
+    assert counts() == after
+
+
+def test_a_windows_1254_export_with_commas_and_day_first_dates(tmp_path, branch):
+    files = tmp_path / "cp1254"
+    write(files, "accounts.csv", "subscriber_code;holder_kind;holder_fin;holder_name;address;branch_code;category;"
+          f"tariff_zone;opened_on\n5550001;person;5ABCD12;Şükürov İlqar Çingiz oğlu;Gəncə ş., Atatürk pr., ev 3;"
+          f"{branch.code};household;other;01.02.2015\n".replace("ə", "ä"), "cp1254")
+    write(files, "invoices.csv", "number;subscriber_code;period;period_start;period_end;issued_on;due_on;"
+          "consumption;water_amount;sewerage_amount;total\n"
+          "F1;5550001;01.10.2026;16.09.2026;15.10.2026;16.10.2026;05.11.2026;12;7,20;3,60;10,80\n", "cp1254")
+    run_import(files)
+    account = b.Account.objects.get(subscriber_code="5550001")
+    assert account.holder_name == "Şükürov İlqar Çingiz oğlu"
+    assert account.opened_on == date(2015, 2, 1)
+    invoice = b.Invoice.objects.get(number="F1")
+    assert (invoice.total, invoice.period) == (Decimal("10.80"), date(2026, 10, 1))
+
+
+# --- Malformed files ------------------------------------------------------------------------------
+
+ACCOUNTS_HEADER = ("subscriber_code;holder_kind;holder_fin;holder_name;address;branch_code;category;tariff_zone;"
+                   "opened_on\n")
+
+
+def account_row(code: str, branch: b.Branch, opened: str = "2015-01-01") -> str:
+    return f"{code};person;5ABCD12;Əliyev Rəşad;Bakı, ev 1;{branch.code};household;baku_area;{opened}\n"
+
+
+def test_wrong_columns_are_reported_on_the_header_line(tmp_path, branch):
+    files = tmp_path / "bad"
+    write(files, "accounts.csv", "subscriber_code;holder_kind;name;address\n1;person;X;Y\n")
+    lines = failed_import(files)
+    assert lines[0].startswith("accounts.csv:1: missing column(s) holder_fin, holder_name, branch_code")
+    assert "unknown column(s) name" in lines[0]
+    assert not b.Account.objects.exists()
+
+
+def test_bad_dates_bad_amounts_and_duplicates_are_reported_by_line_and_nothing_is_loaded(tmp_path, branch):
+    files = tmp_path / "bad"
+    write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7000001", branch) + account_row("7000002", branch)
+          + account_row("7000003", branch, opened="31.02.2015") + account_row("7000001", branch))
+    write(files, "payments.csv", "reference;subscriber_code;paid_on;amount\nP-1;7000001;2026-11-01;12.5.0\n"
+          "P-2;7000002;2026-11-01;ten\nP-3;7000002;2026-11-01;4,20\n")
+    before = counts()
+    lines = failed_import(files)
+    assert lines == [
+        "accounts.csv:4: opened_on: not a date (YYYY-MM-DD or DD.MM.YYYY): '31.02.2015'",
+        "accounts.csv:5: subscriber_code: duplicate of line 2",
+        "payments.csv:2: amount: not an amount (e.g. 12.40 or 12,40): '12.5.0'",
+        "payments.csv:3: amount: not an amount (e.g. 12.40 or 12,40): 'ten'",
+    ]
+    assert counts() == before  # the good rows of the good lines were not loaded either
+
+
+def test_unknown_accounts_meters_and_invoices_are_reported_and_nothing_is_loaded(tmp_path, branch, account):
+    files = tmp_path / "bad"
+    write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7000001", branch))
+    write(files, "meters.csv", "serial_number;subscriber_code;seal_number;installed_on;removed_on\n"
+          "M-1;7000001;PL-1;2020-01-01;\nM-2;9999999;PL-2;2020-01-01;\n")
+    write(files, "readings.csv", "serial_number;taken_on;value;source\nM-1;2026-01-01;10;controller\n"
+          "M-404;2026-01-01;10;controller\n")
+    write(files, "invoice_lines.csv", "invoice_number;serial_number;previous_reading;current_reading;estimated;"
+          "consumption\nNOSUCH;M-1;0;10;0;10\n")
+    existing = account.invoices.order_by("-period").first()
+    write(files, "invoices.csv", "number;subscriber_code;period;period_start;period_end;issued_on;due_on;"
+          "consumption;water_amount;sewerage_amount;total\n"
+          f"NEW-1;{account.subscriber_code};{existing.period};2026-01-01;2026-01-31;2026-02-01;2026-02-20;10;"
+          "7.00;3.00;10.00\n")
+    before = counts()
+    lines = failed_import(files)
+    assert lines == [
+        "meters.csv:3: subscriber_code: unknown account 9999999",
+        "readings.csv:3: serial_number: unknown meter M-404",
+        f"invoices.csv:2: period: the account already has invoice {existing.number} for this month",
+        "invoice_lines.csv:2: invoice_number: unknown invoice NOSUCH",
+    ]
+    assert counts() == before
+
+
+def test_a_removal_before_the_installation_and_a_wrong_total_are_refused(tmp_path, account):
+    files = tmp_path / "bad"
+    write(files, "meters.csv", "serial_number;subscriber_code;seal_number;installed_on;removed_on\n"
+          f"M-9;{account.subscriber_code};PL-9;2020-01-01;2019-12-31\n")
+    write(files, "invoices.csv", "number;subscriber_code;period;period_start;period_end;issued_on;due_on;"
+          "consumption;water_amount;sewerage_amount;total\n"
+          f"NEW-9;{account.subscriber_code};2030-01-01;2029-12-16;2030-01-15;2030-01-16;2030-02-05;10;7.00;3.00;"
+          "11.00\n")
+    assert failed_import(files) == ["meters.csv:2: removed_on: before installed_on",
+                                    "invoices.csv:2: total: not water_amount + sewerage_amount"]
+
+
+def test_an_empty_directory_is_refused(tmp_path):
+    with pytest.raises(ImportFailed, match="nothing was loaded") as failed:
+        import_directory(tmp_path)
+    assert "none of branches.csv, accounts.csv" in failed.value.problems[0]

@@ -1,0 +1,137 @@
+"""Benchmark ``manage.py billing_import`` against a raw COPY of the same files, in the same run.
+
+    .venv/bin/python scripts/bench_import.py [--accounts 20000] [--seed 1] \\
+        [--database-url postgres://postgres@127.0.0.1:5432/borc_bench_import] [--keep]
+
+1. A fresh PostgreSQL database (created, and dropped afterwards unless --keep) is migrated and
+   filled by ``seed_demo --accounts N --export DIR``: the billing system's export in the
+   documented format (docs/billing-import.md).
+2. The accounts and everything under them are deleted (branches stay), then
+   ``billing_import DIR`` loads the files into the empty tables: every row checked in Python,
+   COPY into staging tables, the checks in SQL, merged with INSERT … ON CONFLICT. Timed.
+3. The same files again (every row an update, nothing new). Timed.
+4. The raw COPY: each file streamed by ``COPY … FROM STDIN (FORMAT csv, HEADER)`` into a plain
+   table with the file's columns and types, no keys, no indexes, no checks: the least any
+   loader of these bytes into PostgreSQL can do. Timed.
+
+Prints the figures and a Markdown table for docs/benchmarks.md. ``ratio`` is raw COPY time /
+import time (1.0: as fast as a raw COPY).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def admin(url: str):  # noqa: ANN201 - a psycopg connection
+    import psycopg
+
+    u = urlparse(url)
+    return psycopg.connect(host=u.hostname or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+                           password=u.password or None, dbname="postgres", autocommit=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/borc_bench_import")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    url = args.database_url
+    name = urlparse(url).path.lstrip("/")
+    from psycopg import sql
+
+    with admin(url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from billing import models as b
+    from billing.exchange import SPECS, import_directory
+
+    try:
+        call_command("migrate", verbosity=0)
+        with tempfile.TemporaryDirectory() as tmp:
+            directory = Path(tmp)
+            started = time.monotonic()
+            call_command("seed_demo", accounts=args.accounts, seed=args.seed, export=directory, verbosity=0)
+            print(f"seed and export: {time.monotonic() - started:.1f} s")
+            sizes = {s.filename: (directory / s.filename).stat().st_size for s in SPECS}
+            lines = {s.filename: sum(1 for _ in (directory / s.filename).open("rb")) - 1 for s in SPECS}
+            total_rows = sum(lines.values())
+
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE billing_payment, billing_invoiceline, billing_invoice, billing_reading, "
+                               "billing_meter, billing_adjustment, billing_account CASCADE")
+            started = time.monotonic()
+            report = import_directory(directory)
+            first = time.monotonic() - started
+            print("phases:", ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
+            assert b.Reading.objects.count() == lines["readings.csv"]
+
+            started = time.monotonic()
+            report = import_directory(directory)
+            again = time.monotonic() - started
+            print("phases again:", ", ".join(f"{k} {v:.1f} s" for k, v in report.seconds.items()))
+
+            raw = raw_copy(connection, directory, SPECS)
+
+        print(f"files: {total_rows} rows, {sum(sizes.values()) / 1e6:.1f} MB")
+        for s in SPECS:
+            print(f"  {s.filename}: {lines[s.filename]} rows")
+        print(f"billing_import into empty tables: {first:.2f} s ({total_rows / first:,.0f} rows/s)")
+        print(f"billing_import of the same files again: {again:.2f} s")
+        print(f"raw COPY of the same files: {raw:.2f} s ({total_rows / raw:,.0f} rows/s)")
+        print(f"ratio raw COPY / import: {raw / first:.2f} (again: {raw / again:.2f})")
+        print("\n| accounts | rows | MB | billing_import (empty) | again (all updates) | raw COPY | ratio |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        print(f"| {args.accounts:,} | {total_rows:,} | {sum(sizes.values()) / 1e6:.1f} | {first:.1f} s | "
+              f"{again:.1f} s | {raw:.1f} s | {raw / first:.2f} |")
+    finally:
+        connection.close()
+        if not args.keep:
+            with admin(url) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def raw_copy(connection, directory: Path, specs) -> float:  # noqa: ANN001 - Django's connection, the specs
+    """COPY every file as it is into a plain table of its columns; returns the seconds."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for s in specs:
+            columns = ", ".join(f"{qn(c.name)} {c.sql_type}" for c in s.columns)
+            cursor.execute(f"DROP TABLE IF EXISTS raw_{s.name}")
+            cursor.execute(f"CREATE TABLE raw_{s.name} ({columns})")
+        started = time.monotonic()
+        for s in specs:
+            names = ", ".join(qn(c.name) for c in s.columns)
+            with (cursor.cursor.copy(f"COPY raw_{s.name} ({names}) FROM STDIN "
+                                     "(FORMAT csv, HEADER true, DELIMITER ';', ENCODING 'UTF8')") as copy,
+                  (directory / s.filename).open("rb") as fh):
+                while chunk := fh.read(1 << 20):
+                    copy.write(chunk)
+        elapsed = time.monotonic() - started
+        for s in specs:
+            cursor.execute(f"DROP TABLE raw_{s.name}")
+    return elapsed
+
+
+if __name__ == "__main__":
+    main()
