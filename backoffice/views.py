@@ -292,6 +292,11 @@ def claim_action(request: AuthenticatedRequest, number: str, action: str) -> Htt
     except ServiceError as exc:
         if exc.forbidden:
             raise PermissionDenied(exc.message) from exc
+        if form is not None and exc.field and exc.field in form.fields:
+            # A refusal of what was typed (a date past the legal cap, a body no longer listed)
+            # goes next to its field, with the rest of the form kept.
+            form_add_error(form, exc)
+            return _rerender(request, claim, spec.form_name, form)
         messages.error(request, exc.message)
     else:
         messages.success(request, str(spec.done))

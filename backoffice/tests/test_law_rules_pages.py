@@ -90,9 +90,11 @@ def test_the_operator_sets_the_date_to_answer_by_within_the_cap(client, claim_fa
     with time_machine.travel(FRIDAY, tick=False):
         claim = claim_factory(in_review=True)
         client.force_login(operator)
-        r = client.post(reverse("backoffice:claim_action", args=[claim.number, "info"]),
-                        {"text": "Şəkil göndərin.", "reply_by": "2027-06-01"}, follow=True)
-        assert "tarixindən gec ola bilməz" in r.content.decode()
+        r = act(client, claim, "info", text="Şəkil göndərin.", reply_by="2027-06-01")
+        assert r.status_code == 400
+        page = r.content.decode()
+        assert 'id="id_info_reply_by_error"' in page
+        assert "tarixindən gec ola bilməz" in page and "Şəkil göndərin." in page  # next to the field, text kept
         assert not InfoRequest.objects.filter(claim=claim).exists()
         act(client, claim, "info", text="Şəkil göndərin.", reply_by="2026-11-20")
     assert InfoRequest.objects.get(claim=claim).reply_by == date(2026, 11, 20)
