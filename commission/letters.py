@@ -29,6 +29,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.text import format_day
+
 from .models import DecisionKind
 
 if TYPE_CHECKING:
@@ -166,7 +168,8 @@ def _language(item: AgendaItem) -> str:
 
 
 def _date(value: date) -> str:
-    return value.strftime("%d.%m.%Y")
+    # The active language's way (core.text): the letters are built inside its override.
+    return format_day(value)
 
 
 def _money(value: Decimal | None) -> str:
