@@ -5,9 +5,13 @@ raw id fields (no select box of every account), list pages skip the full count, 
 select their related rows in the same query.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
 
-from .models import Account, Adjustment, Branch, Invoice, InvoiceLine, Meter, Payment, Tariff
+from core.outbox import OutboxStatus
+
+from .models import Account, Adjustment, Branch, Invoice, InvoiceLine, Meter, Payment, Posting, Tariff
+from .services import posting_retry
 
 
 class LargeTableAdmin(admin.ModelAdmin):
@@ -25,7 +29,7 @@ class BranchAdmin(admin.ModelAdmin):
 
 class MeterInline(admin.TabularInline):
     model = Meter
-    fields = ("serial_number", "seal_number", "installed_on")
+    fields = ("serial_number", "seal_number", "installed_on", "removed_on")
     extra = 0
     show_change_link = True
 
@@ -99,3 +103,39 @@ class AdjustmentAdmin(LargeTableAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Posting)
+class PostingAdmin(LargeTableAdmin):
+    """The outbox of approved corrections on their way to billing: staff see what waits, what
+    failed and why, and send a failed one again once billing's team has fixed its cause."""
+
+    list_display = ("reference", "claim_number", "subscriber_code", "amount", "status", "attempts",
+                    "next_attempt_at", "delivered_at")
+    list_filter = ("status",)
+    search_fields = ("=reference", "=claim_number", "=subscriber_code")
+    date_hierarchy = "created_at"
+    actions = ["retry_failed"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Seçilmiş uğursuz ötürmələri billinqə yenidən göndər"), permissions=["change"])
+    def retry_failed(self, request, queryset):
+        retried = 0
+        for pk in queryset.filter(status=OutboxStatus.FAILED).values_list("pk", flat=True):
+            posting_retry(posting_id=pk, by=request.user)
+            retried += 1
+        skipped = queryset.exclude(status=OutboxStatus.FAILED).count()
+        if retried:
+            self.message_user(request, _("Yenidən göndərilmək üçün növbəyə qoyuldu: %(count)d.") % {"count": retried},
+                              messages.SUCCESS)
+        if skipped:
+            self.message_user(request, _("Uğursuz olmadığı üçün buraxıldı: %(count)d.") % {"count": skipped},
+                              messages.WARNING)

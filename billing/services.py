@@ -28,7 +28,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from audit.services import audit_record
 from core.outbox import Outbox, PermanentError, RetryableError, error_text
+from identity.models import User
 
 from .gateway import BillingConflict, BillingError, BillingUnavailable, get_gateway
 from .models import Posting
@@ -103,7 +105,11 @@ def postings_by_reference(references: list[str]) -> dict[str, Posting]:
 
 
 @transaction.atomic
-def posting_retry(*, posting_id: int) -> Posting:
-    """Staff send a failed posting again (after billing's team fixed the account or invoice)."""
-    posting, _before = POSTINGS.retry(posting_id)
+def posting_retry(*, posting_id: int, by: User | None) -> Posting:
+    """Staff send a failed posting again (after billing's team fixed the account or invoice):
+    back to waiting with its attempts reset, its task enqueued on commit, an audit entry."""
+    posting, before = POSTINGS.retry(posting_id)
+    audit_record(actor=by, action="billing_posting_retried", object_type="billing.posting",
+                 object_id=str(posting.pk), before=before,
+                 after={"status": posting.status, "reference": posting.reference})
     return posting
