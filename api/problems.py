@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.signals import got_request_exception
 from django.http import Http404
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -47,6 +49,32 @@ TITLES: dict[str, str] = {
     "server-error": "Internal error.",
     "service-unavailable": "The service is temporarily unavailable.",
 }
+
+
+# The titles as the caller reads them, in the language of Accept-Language (api.views activates it).
+LOCALISED_TITLES: dict[str, Any] = {
+    "validation-error": _("Sorğuda düzgün doldurulmamış sahələr var."),
+    "malformed-request": _("Sorğunu oxumaq mümkün olmadı."),
+    "not-authenticated": _("Kimliyin təsdiqi tələb olunur."),
+    "invalid-credentials": _("Kimlik məlumatları etibarlı deyil."),
+    "forbidden": _("Kanala bu əməliyyat icazəli deyil."),
+    "not-found": _("Tapılmadı."),
+    "method-not-allowed": _("Bu metoda icazə verilmir."),
+    "not-acceptable": _("Cavabı istənilən formatda vermək mümkün deyil."),
+    "unsupported-media-type": _("Məzmunun bu növü qəbul edilmir."),
+    "rate-limited": _("Sorğular həddindən çoxdur."),
+    "open-claim-exists": _("Bu faktura üzrə açıq müraciət artıq var."),
+    "invalid-state": _("Müraciətin statusu buna imkan vermir."),
+    "idempotency-key-reused": _("Bu Idempotency-Key başqa sorğu üçün istifadə olunub."),
+    "claim-refused": _("Müraciət qəbul edilə bilməz."),
+    "server-error": _("Daxili xəta."),
+    "billing-unavailable": _("Billinq sistemi cavab vermir."),
+}
+
+
+def problem_title(slug: str) -> str:
+    title = LOCALISED_TITLES.get(slug)
+    return str(title) if title is not None else TITLES.get(slug, slug)
 
 
 def problem_type(slug: str) -> str:
@@ -80,8 +108,8 @@ def problem_for(error: ServiceError) -> exceptions.APIException:
     if error.code in _STATE_CODES:
         move = getattr(error, "move", None)
         state = getattr(error, "status", None)
-        detail = (f"A claim in status '{state}' cannot move to '{move.target or state}'."
-                  if move is not None else error.message)
+        detail = (gettext("“%(status)s” statusunda olan müraciət “%(target)s” statusuna keçə bilməz.") % {
+                      "status": state, "target": move.target or state} if move is not None else error.message)
         return Problem(status_code=409, slug="invalid-state", detail=detail)
     if error.forbidden:
         return exceptions.PermissionDenied(error.message)
@@ -132,7 +160,7 @@ def problem_response(*, request: Any, status_code: int, slug: str, detail: str,
                      headers: dict[str, str] | None = None, **extra: Any) -> Response:
     body: dict[str, Any] = {
         "type": problem_type(slug),
-        "title": TITLES.get(slug, slug),
+        "title": problem_title(slug),
         "status": status_code,
         "detail": detail,
         "instance": request.get_full_path() if request is not None else "",
@@ -164,7 +192,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             got_request_exception.send(sender=None, request=request._request)
         set_rollback()
         return problem_response(request=request, status_code=500, slug="server-error",
-                                detail="The server could not answer; the error has been logged.")
+                                detail=gettext("Server cavab verə bilmədi; xəta qeydə alındı."))
 
     code = exc.status_code
     headers: dict[str, str] = {}
@@ -182,7 +210,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         detail = errors[0]["message"] if len(errors) == 1 else f"{len(errors)} fields are not valid."
         code = status.HTTP_400_BAD_REQUEST
     elif isinstance(exc, exceptions.Throttled):
-        detail = f"Too many requests; try again in {headers.get('Retry-After', '60')} seconds."
+        detail = gettext("Sorğular həddindən çoxdur; %(seconds)s saniyədən sonra yenidən cəhd edin.") % {
+            "seconds": headers.get("Retry-After", "60")}
     else:
         detail = str(exc.detail) if not isinstance(exc.detail, (list, dict)) else str(exc.detail)
     set_rollback()

@@ -1,5 +1,6 @@
-"""Reads of the channel API. Every claim read is scoped to the channel that filed it and the
-citizen it acts for: anything else is a 404, never a 403 that would confirm it exists."""
+"""Reads of the channel API. Every claim read is scoped to the citizen the channel acts for
+(whichever channel filed the claim: e-gov.az shows the citizen a claim filed on e-su.az);
+anybody else's claim is a 404, never a 403 that would confirm it exists."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from claims.models import Claim, ReasonTemplate
 if TYPE_CHECKING:
     from identity.models import User
 
-    from .models import ApiChannel
 
 SUBSCRIBER_CODE_RE = re.compile(r"^\d{10}$")
 CLAIM_NUMBER_RE = re.compile(r"^[A-Z0-9-]{1,20}$")  # BA-2026-000042
@@ -39,19 +39,17 @@ def accounts_of_citizen(*, citizen: User) -> list[AccountInfo]:
     return get_gateway().accounts_of_fin(citizen.fin) if citizen.fin else []
 
 
-def claims_of_channel_citizen(*, channel: ApiChannel, citizen: User) -> QuerySet[Claim]:
-    """The citizen's claims filed through the channel, newest first."""
-    return claim_selectors.claims_of_citizen(citizen=citizen).filter(channel=channel.code)
+def claims_of_citizen(*, citizen: User) -> QuerySet[Claim]:
+    """The citizen's claims, whichever channel filed them (any registered channel presenting
+    the citizen's assertion reads them all), newest first."""
+    return claim_selectors.claims_of_citizen(citizen=citizen)
 
 
-def claim_get_for_channel(*, channel: ApiChannel, citizen: User, number: str) -> Claim:
-    """The claim, if the citizen filed it through the channel; else Http404."""
+def claim_get_for_citizen(*, citizen: User, number: str) -> Claim:
+    """The citizen's claim, whichever channel filed it; anybody else's (or none) is Http404."""
     if not CLAIM_NUMBER_RE.fullmatch(number):
         raise Http404
-    claim = claim_selectors.claim_get_for_citizen(citizen=citizen, number=number)
-    if claim.channel != channel.code:
-        raise Http404
-    return claim
+    return claim_selectors.claim_get_for_citizen(citizen=citizen, number=number)
 
 
 def letter_for_claim(claim: Claim) -> Any | None:

@@ -3,6 +3,7 @@ built by api.views' presenters; money is a decimal string with two decimals, dat
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, TypedDict
 
@@ -10,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.contacts import normalise_phone
@@ -27,7 +29,22 @@ class MoneyOptions(TypedDict):
 
 MONEY: MoneyOptions = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
 READING_MAX = 9_999_999
-DYNAMIC_FIELD_RE = re.compile(r"^(reading|photo)\[([A-Za-z0-9._-]{1,32})\]$")
+SERIAL_PATTERN = r"[A-Za-z0-9._-]{1,32}"
+DYNAMIC_FIELD_RE = re.compile(rf"^(reading|photo)\[({SERIAL_PATTERN})\]$")
+# The per-meter fields of a claim, by name pattern (api.schema puts them in the OpenAPI file).
+READING_FIELD_PATTERN = rf"^reading\[{SERIAL_PATTERN}\]$"
+PHOTO_FIELD_PATTERN = rf"^photo\[{SERIAL_PATTERN}\]$"
+READING_RE = re.compile(r"^[0-9]{1,7}$")
+
+# An Azerbaijani mobile number as the server takes it (claims.contacts.normalise_phone, which
+# reads +994, 00994, 994 or 0 before the two-digit mobile prefix, and ignores spaces, dashes and
+# brackets): stated as a pattern so that the OpenAPI file says exactly what is accepted.
+_SEP = r"[ ()-]*"
+PHONE_PATTERN = (
+    rf"^{_SEP}(?:(?:\+|0{_SEP}0){_SEP}9{_SEP}9{_SEP}4|9{_SEP}9{_SEP}4|0)?{_SEP}"
+    rf"(?:1{_SEP}0|4{_SEP}0|4{_SEP}4|5{_SEP}0|5{_SEP}1|5{_SEP}5|6{_SEP}0|7{_SEP}0|7{_SEP}7|9{_SEP}9)"
+    rf"(?:{_SEP}[0-9]){{7}}{_SEP}$"
+)
 
 
 # --- Problems (for the schema) ---------------------------------------------------------------------
@@ -72,6 +89,7 @@ class ReasonTextsSerializer(serializers.Serializer):
 
 class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
+    text = serializers.CharField(help_text="In the language of Accept-Language")
     texts = ReasonTextsSerializer()
     requires_text = serializers.BooleanField(help_text="reason_text is required with this reason")
 
@@ -162,14 +180,15 @@ class ClaimSummarySerializer(serializers.Serializer):
 
 class ClaimReasonSerializer(serializers.Serializer):
     code = serializers.CharField()
-    text = serializers.CharField(help_text="In the claim's language")
+    text = serializers.CharField(help_text="In the language of Accept-Language")
 
 
 class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=ClaimStatus.choices)
     kind = serializers.CharField(help_text="registered, forwarded, review_started, info_requested, ...")
-    note = serializers.CharField(allow_blank=True)
+    text = serializers.CharField(allow_blank=True, help_text="What happened, in the language of Accept-Language")
+    note = serializers.CharField(allow_blank=True, help_text="What a person wrote (a question, a reason), as written")
 
 
 class ClaimMeterSerializer(serializers.Serializer):
@@ -188,7 +207,10 @@ class ClaimDetailSerializer(ClaimSummarySerializer):
     channel = serializers.CharField()
     channel_label = serializers.CharField()
     login_method = serializers.CharField()
-    language = serializers.CharField()
+    language = serializers.CharField(help_text="Language of the citizen's notifications")
+    registration_message = serializers.CharField(
+        help_text="The text to show the citizen once the claim is filed (the manual's wording: \"Müraciətiniz "
+                  "qeydə alındı. Müraciət nömrəniz: …\"), in the language of Accept-Language")
     reason = ClaimReasonSerializer()
     reason_text = serializers.CharField(allow_blank=True)
     invoice_total = serializers.DecimalField(**MONEY, allow_null=True)
@@ -204,6 +226,50 @@ class ClaimDetailSerializer(ClaimSummarySerializer):
 
 
 # --- Claims: input -------------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "boolean", "const": True,
+                      "description": "Must be true: the citizen consents to the processing of the personal data of "
+                                     "the claim (400 otherwise)"})
+class ConsentField(serializers.BooleanField):
+    pass
+
+
+@extend_schema_field({
+    "type": "object", "propertyNames": {"pattern": f"^{SERIAL_PATTERN}$"},
+    "additionalProperties": {"type": "integer", "minimum": 0, "maximum": READING_MAX},
+    "description": "Today's reading of each meter on the invoice (m³), by serial number, as one JSON object "
+                   "(`{\"SM0040611\": 1490}`): the same as the `reading[<serial_number>]` fields, for clients "
+                   "that cannot name fields freely. Use one form or the other.",
+})
+class ReadingsField(serializers.Field):
+    """A JSON object {serial: reading} in one multipart field."""
+
+    default_error_messages = {
+        "invalid": _("Göstəriciləri JSON obyekti kimi göndərin: hər sayğacın nömrəsi və onun göstəricisi."),
+        "reading": _("Göstəricini tam ədədlə yazın, məsələn 1490."),
+        "serial": _("Sayğacın nömrəsi düzgün deyil."),
+    }
+
+    def to_internal_value(self, data: Any) -> dict[str, int]:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        out: dict[str, int] = {}
+        for serial, value in data.items():
+            if not re.fullmatch(SERIAL_PATTERN, str(serial)):
+                self.fail("serial")
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= READING_MAX:
+                self.fail("reading")
+            out[str(serial)] = value
+        return out
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 def _phone(value: str) -> str:
@@ -222,13 +288,18 @@ class ClaimCreateSerializer(serializers.Serializer):
     invoice_number = serializers.CharField(max_length=20)
     reason = serializers.SlugField(max_length=40, help_text="A reason template's code (GET /reasons/)")
     reason_text = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=25, help_text="Azerbaijani mobile number, e.g. +994501234567")
+    phone = serializers.RegexField(
+        PHONE_PATTERN, max_length=25, trim_whitespace=False,
+        help_text="Azerbaijani mobile number (prefix 10, 40, 44, 50, 51, 55, 60, 70, 77 or 99), e.g. +994501234567 "
+                  "or 050 123 45 67",
+        error_messages={"invalid": _("Mobil nömrəni düzgün yazın, məsələn: 050 123 45 67 və ya +994 50 123 45 67."),
+                        "blank": _("Telefon nömrəsini daxil edin."), "required": _("Telefon nömrəsini daxil edin.")})
     email = serializers.EmailField(max_length=254)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     language = serializers.ChoiceField(choices=[("az", "az"), ("en", "en"), ("ru", "ru")], required=False,
                                        default="az", help_text="Language of the citizen's notifications")
-    consent = serializers.BooleanField(help_text="Must be true: the citizen consents to the processing of the "
-                                                 "personal data of the claim")
+    consent = ConsentField()
+    readings = ReadingsField(required=False)
 
     def validate_reason(self, value: str) -> ReasonTemplate:
         reason = selectors.reasons_active().filter(code=value).first()
@@ -266,6 +337,7 @@ class ClaimCreateSerializer(serializers.Serializer):
             value = {}
         readings: dict[str, int] = {}
         photos: dict[str, UploadedFile] = {}
+        as_json = value.pop("readings", None)
         for name in data:
             match = DYNAMIC_FIELD_RE.fullmatch(name)
             if match is None:
@@ -275,7 +347,7 @@ class ClaimCreateSerializer(serializers.Serializer):
             kind, serial = match.groups()
             raw = data.get(name)
             if kind == "reading":
-                if isinstance(raw, UploadedFile) or not re.fullmatch(r"\s*\d{1,7}\s*", str(raw)):
+                if isinstance(raw, UploadedFile) or not READING_RE.fullmatch(str(raw)):
                     errors[name] = [_("Göstəricini tam ədədlə yazın, məsələn 1490.")]
                 else:
                     readings[serial] = int(raw)
@@ -284,9 +356,12 @@ class ClaimCreateSerializer(serializers.Serializer):
                     errors[name] = [_("Sayğacın şəklini fayl kimi yükləyin.")]
                 else:
                     photos[serial] = raw
+        if as_json is not None and readings:
+            errors["readings"] = [_("Göstəriciləri ya reading[...] sahələrində, ya readings-də göndərin, ikisində "
+                                    "birdən yox.")]
         if errors:
             raise serializers.ValidationError(errors)
-        value["readings"] = readings
+        value["readings"] = readings or as_json or {}
         value["photos"] = photos
         return value
 
@@ -302,3 +377,28 @@ class ClaimAnswerSerializer(serializers.Serializer):
         if not attrs.get("text", "").strip() and not attrs.get("photo"):
             raise serializers.ValidationError({"text": _("Cavabı yazın və ya şəkil yükləyin.")})
         return attrs
+
+
+# --- Webhooks (described in the OpenAPI file's ``webhooks``) ----------------------------------------
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    """The JSON body POSTed to a channel's webhook URL for every public event of a claim
+    (api.webhooks.webhook_payload)."""
+
+    event_id = serializers.UUIDField(help_text="Unique per event and channel; also in X-Webhook-Event-Id: drop a "
+                                               "repeat (delivery is at least once)")
+    type = serializers.ChoiceField(choices=[("claim.event", "claim.event")])
+    sequence = serializers.IntegerField(help_text="Grows with every event of the service: order a claim's events by it")
+    kind = serializers.CharField(help_text="The timeline entry: registered, forwarded, review_started, "
+                                           "info_requested, closed_refused, ...")
+    claim_number = serializers.CharField()
+    status = serializers.ChoiceField(choices=ClaimStatus.choices, help_text="The claim's status after the event")
+    outcome = serializers.ChoiceField(choices=ClaimOutcome.choices, allow_null=True)
+    corrected_amount = serializers.DecimalField(**MONEY, allow_null=True,
+                                                help_text="Outcome corrected: the change of the debt decided "
+                                                          "(negative lowers it)")
+    due_on = serializers.DateField()
+    note = serializers.CharField(allow_blank=True, help_text="What a person wrote with the event, as written")
+    occurred_at = serializers.DateTimeField()
+    channel = serializers.CharField(help_text="The receiving channel's code")

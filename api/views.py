@@ -11,11 +11,15 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
@@ -32,6 +36,7 @@ from core.text import mask_name
 
 from . import selectors, serializers, services
 from .auth import ApiPrincipal, ChannelAuthentication, IsChannel, IsCitizen
+from .pagination import PAGINATION_PARAMETERS, LinkHeaderCursorPagination, ListCursorPagination
 from .problems import Problem, problem_exception_handler, problem_response
 from .throttling import ChannelRateThrottle, CitizenRateThrottle
 
@@ -39,6 +44,19 @@ logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 PROBLEM = "application/problem+json"
+
+
+def request_language(request: HttpRequest) -> str:
+    """The first language of ``Accept-Language`` the service speaks (az, en, ru; ``en-GB`` is
+    en); Azerbaijani, the service's language, when none is."""
+    for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
 
 
 def problems(*codes: int, **schemas: Any) -> dict[Any, Any]:
@@ -72,6 +90,13 @@ class ApiView(APIView):
 
     def get_exception_handler(self):
         return problem_exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before authentication, so that its refusals speak the caller's language too. The
+        # locale middleware then answers with Content-Language and Vary: Accept-Language.
+        translation.activate(request_language(request._request))
+        request._request.LANGUAGE_CODE = translation.get_language()
+        super().initial(request, *args, **kwargs)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -119,6 +144,18 @@ def _claim_summary(c: Claim) -> dict[str, Any]:
             "registered_at": c.registered_at, "due_on": c.effective_due_on, "closed_at": c.closed_at}
 
 
+def registration_message(claim: Claim) -> str:
+    """What the channel shows when the claim is filed: the e-su.az wording of the manual
+    (Şəkil 17), in the active language."""
+    return _("Müraciətiniz qeydə alındı. Müraciət nömrəniz: %(number)s") % {"number": claim.number}
+
+
+def _event_text(event: Any) -> str:
+    # The timeline's sentence in the reader's language where the claims app writes one.
+    text = getattr(event, "text", None)
+    return str(text) if text else event.note
+
+
 def _claim_detail(request: Request, c: Claim) -> dict[str, Any]:
     pending = next((r for r in c.info_requests.all() if r.answered_at is None), None)
     letter = selectors.letter_for_claim(c)
@@ -127,7 +164,8 @@ def _claim_detail(request: Request, c: Claim) -> dict[str, Any]:
         "channel_label": str(c.get_channel_display()),
         "login_method": c.login_method,
         "language": c.language,
-        "reason": {"code": c.reason.code, "text": c.reason.text(c.language)},
+        "registration_message": registration_message(c),
+        "reason": {"code": c.reason.code, "text": c.reason.text(translation.get_language() or c.language)},
         "reason_text": c.reason_text,
         "invoice_total": (c.invoice_snapshot or {}).get("total"),
         "meters": [{"meter_serial": e.meter_serial, "seal_number": e.seal_number, "billed_reading": e.billed_reading,
@@ -135,7 +173,8 @@ def _claim_detail(request: Request, c: Claim) -> dict[str, Any]:
         "corrected_amount": c.corrected_amount,
         "outcome_reason": c.outcome_reason,
         "pending_request": {"question": pending.question, "asked_at": pending.asked_at} if pending else None,
-        "timeline": [{"at": e.at, "status": e.status, "kind": e.kind, "note": e.note} for e in c.events.all()],
+        "timeline": [{"at": e.at, "status": e.status, "kind": e.kind, "text": _event_text(e), "note": e.note}
+                     for e in c.events.all()],
         "letter_url": request.build_absolute_uri(reverse("api:claim-letter", args=[c.number])) if letter else None,
     }
 
@@ -143,8 +182,7 @@ def _claim_detail(request: Request, c: Claim) -> dict[str, Any]:
 def _claim_response(request: Request, claim: Claim, *, status_code: int = 200,
                     headers: dict[str, str] | None = None) -> Response:
     principal: ApiPrincipal = request.auth  # type: ignore[assignment]
-    fresh = selectors.claim_get_for_channel(channel=principal.channel, citizen=principal.citizen,  # type: ignore[arg-type]
-                                            number=claim.number)
+    fresh = selectors.claim_get_for_citizen(citizen=principal.citizen, number=claim.number)  # type: ignore[arg-type]
     return Response(serializers.ClaimDetailSerializer(_claim_detail(request, fresh)).data, status=status_code,
                     headers=headers)
 
@@ -159,11 +197,15 @@ class ReasonListView(ApiView):
     operation = "reasons"
 
     @extend_schema(operation_id="reasons_list", summary="Reason templates, with texts in az, en and ru",
-                   responses={200: serializers.ReasonSerializer(many=True), **problems(401, 403, 429)})
+                   parameters=PAGINATION_PARAMETERS,
+                   responses={200: serializers.ReasonSerializer(many=True), **problems(400, 401, 403, 429)})
     def get(self, request: Request) -> Response:
-        data = [{"code": r.code, "texts": {"az": r.text_az, "en": r.text_en, "ru": r.text_ru},
-                 "requires_text": r.requires_text} for r in selectors.reasons_active()]
-        return Response(serializers.ReasonSerializer(data, many=True).data)
+        paginator = LinkHeaderCursorPagination(ordering=("ordering", "id"))
+        reasons = paginator.page_of(selectors.reasons_active(), request)
+        data = [{"code": r.code, "text": r.text(translation.get_language()),
+                 "texts": {"az": r.text_az, "en": r.text_en, "ru": r.text_ru},
+                 "requires_text": r.requires_text} for r in reasons]
+        return paginator.get_paginated_response(serializers.ReasonSerializer(data, many=True).data)
 
 
 # --- Accounts and invoices -------------------------------------------------------------------------------
@@ -174,7 +216,7 @@ def _lookup(request: Request, code: str) -> filing.AccountLookup:
     try:
         return services.account_lookup(citizen=principal.citizen, subscriber_code=code)  # type: ignore[arg-type]
     except filing.LookupLimited as e:
-        raise exceptions.Throttled(wait=e.wait, detail="Too many look-ups of other people's accounts.") from e
+        raise exceptions.Throttled(wait=e.wait, detail=_("Başqalarının hesablarına baxış həddi keçildi.")) from e
 
 
 class AccountListView(ApiView):
@@ -183,10 +225,14 @@ class AccountListView(ApiView):
     operation = "accounts"
 
     @extend_schema(operation_id="accounts_list", summary="The accounts the citizen holds",
-                   responses={200: serializers.AccountSerializer(many=True), **problems(401, 403, 429)})
+                   parameters=PAGINATION_PARAMETERS,
+                   responses={200: serializers.AccountSerializer(many=True), **problems(400, 401, 403, 429)})
     def get(self, request: Request) -> Response:
-        accounts = selectors.accounts_of_citizen(citizen=self.principal.citizen)  # type: ignore[arg-type]
-        return Response(serializers.AccountSerializer([_account(a) for a in accounts], many=True).data)
+        paginator = ListCursorPagination()
+        accounts = paginator.page_list(selectors.accounts_of_citizen(citizen=self.principal.citizen),  # type: ignore[arg-type]
+                                       request, key=lambda a: a.subscriber_code)
+        return paginator.get_paginated_response(
+            serializers.AccountSerializer([_account(a) for a in accounts], many=True).data)
 
 
 class AccountDetailView(ApiView):
@@ -220,11 +266,15 @@ class AccountInvoicesView(ApiView):
     operation = "account_invoices"
 
     @extend_schema(operation_id="accounts_invoices_list", summary="The account's invoices of the last 12 months",
-                   responses={200: serializers.InvoiceSerializer(many=True), **problems(401, 403, 404, 429)})
+                   description="Newest first.", parameters=PAGINATION_PARAMETERS,
+                   responses={200: serializers.InvoiceSerializer(many=True), **problems(400, 401, 403, 404, 429)})
     def get(self, request: Request, subscriber_code: str) -> Response:
         found = _lookup(request, subscriber_code)
-        invoices = filing.invoices_recent(subscriber_code=found.account.subscriber_code)
-        return Response(serializers.InvoiceSerializer([_invoice(i) for i in invoices], many=True).data)
+        paginator = ListCursorPagination()
+        invoices = paginator.page_list(filing.invoices_recent(subscriber_code=found.account.subscriber_code),
+                                       request, key=lambda i: f"{i.period.isoformat()}|{i.number}", descending=True)
+        return paginator.get_paginated_response(
+            serializers.InvoiceSerializer([_invoice(i) for i in invoices], many=True).data)
 
 
 class InvoiceMetersView(ApiView):
@@ -232,20 +282,24 @@ class InvoiceMetersView(ApiView):
 
     @extend_schema(operation_id="accounts_invoices_meters_list",
                    summary="The meters on an invoice: serial, seal, last reading, billed readings",
-                   description="Each of these needs a `reading[<serial_number>]` and a `photo[<serial_number>]` "
-                               "when a claim is filed on the invoice.",
-                   responses={200: serializers.InvoiceMeterSerializer(many=True), **problems(401, 403, 404, 429)})
+                   description="Each of these needs a reading (`reading[<serial_number>]`, or its entry in "
+                               "`readings`) and a `photo[<serial_number>]` when a claim is filed on the invoice.",
+                   parameters=PAGINATION_PARAMETERS,
+                   responses={200: serializers.InvoiceMeterSerializer(many=True), **problems(400, 401, 403, 404, 429)})
     def get(self, request: Request, subscriber_code: str, invoice_number: str) -> Response:
         found = _lookup(request, subscriber_code)
         invoice = selectors.invoice_recent_get(subscriber_code=found.account.subscriber_code, number=invoice_number)
         lines = {ln.meter_serial: ln for ln in invoice.lines}
+        paginator = ListCursorPagination()
+        meters = paginator.page_list(filing.meters_of_invoice(account=found.account, invoice=invoice), request,
+                                     key=lambda m: m.serial_number)
         data = [
             _meter(m) | {"billed_previous_reading": lines[m.serial_number].previous_reading,
                          "billed_current_reading": lines[m.serial_number].current_reading,
                          "estimated": lines[m.serial_number].estimated}
-            for m in filing.meters_of_invoice(account=found.account, invoice=invoice)
+            for m in meters
         ]
-        return Response(serializers.InvoiceMeterSerializer(data, many=True).data)
+        return paginator.get_paginated_response(serializers.InvoiceMeterSerializer(data, many=True).data)
 
 
 # --- Claims ---------------------------------------------------------------------------------------------------
@@ -274,7 +328,7 @@ when the invoice already has an open claim; 400 `validation-error` with field er
 
 
 class ClaimListCreateView(ApiView):
-    """The citizen's claims filed through this channel, newest first."""
+    """The citizen's claims, whichever channel filed them, newest first."""
 
     operation = "claims"
 
@@ -285,12 +339,16 @@ class ClaimListCreateView(ApiView):
             return [MultiPartParser()]
         return super().get_parsers()
 
-    @extend_schema(operation_id="claims_list", summary="The citizen's claims filed through this channel",
-                   responses={200: serializers.ClaimSummarySerializer(many=True), **problems(401, 403, 429)})
+    @extend_schema(operation_id="claims_list", summary="The citizen's claims, whichever channel filed them",
+                   description="Newest first: every claim of the citizen in the token, filed through any channel "
+                               "or on the portal.",
+                   parameters=PAGINATION_PARAMETERS,
+                   responses={200: serializers.ClaimSummarySerializer(many=True), **problems(400, 401, 403, 429)})
     def get(self, request: Request) -> Response:
-        claims = selectors.claims_of_channel_citizen(channel=self.principal.channel,
-                                                     citizen=self.principal.citizen)  # type: ignore[arg-type]
-        return Response(serializers.ClaimSummarySerializer([_claim_summary(c) for c in claims], many=True).data)
+        paginator = LinkHeaderCursorPagination(ordering=("-registered_at", "-id"))
+        claims = paginator.page_of(selectors.claims_of_citizen(citizen=self.principal.citizen), request)  # type: ignore[arg-type]
+        return paginator.get_paginated_response(
+            serializers.ClaimSummarySerializer([_claim_summary(c) for c in claims], many=True).data)
 
     @extend_schema(
         operation_id="claims_create", summary="File a claim", description=CLAIM_CREATE_DESCRIPTION,
@@ -301,9 +359,11 @@ class ClaimListCreateView(ApiView):
             OpenApiParameter("Idempotent-Replayed", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200],
                              enum=["true"], description="This answer repeats the first request's claim"),
         ],
-        request={"multipart/form-data": serializers.ClaimCreateSerializer},
+        request={"multipart/form-data": OpenApiRequest(serializers.ClaimCreateSerializer,
+                                                       encoding={"readings": {"contentType": "application/json"}})},
         responses={
-            201: OpenApiResponse(serializers.ClaimDetailSerializer, description="Filed"),
+            201: OpenApiResponse(serializers.ClaimDetailSerializer,
+                                 description="Filed; `registration_message` is the text to show the citizen"),
             200: OpenApiResponse(serializers.ClaimDetailSerializer, description="A repeat: the first claim"),
             (422, PROBLEM): OpenApiResponse(serializers.ClaimProblemSerializer,
                                             description="The Idempotency-Key was used for another request, or a "
@@ -316,7 +376,7 @@ class ClaimListCreateView(ApiView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not IDEMPOTENCY_KEY_RE.fullmatch(key):
             raise exceptions.ValidationError({"Idempotency-Key": [
-                "Required: 1 to 64 characters of A-Z a-z 0-9 . _ : - (a UUID is best)."]})
+                _("Tələb olunur: A-Z a-z 0-9 . _ : - simvollarından 1-64 simvol (ən yaxşısı UUID).")]})
         fingerprint = services.api_request_fingerprint(request.data)
         try:
             replay = services.api_claim_replay(channel=principal.channel, citizen=principal.citizen,  # type: ignore[arg-type]
@@ -348,7 +408,8 @@ class ClaimListCreateView(ApiView):
 
 def _reused(e: services.IdempotencyKeyReused) -> Problem:
     return Problem(status_code=422, slug="idempotency-key-reused", claim_number=e.number,
-                   detail="This Idempotency-Key already filed a claim from a different request; use a new key.")
+                   detail=_("Bu Idempotency-Key ilə başqa sorğudan müraciət artıq göndərilib; yeni açar "
+                            "istifadə edin."))
 
 
 class ClaimDetailView(ApiView):
@@ -361,8 +422,7 @@ class ClaimDetailView(ApiView):
                    summary="A claim with its timeline, outcome, corrected amount and decision letter",
                    responses={200: serializers.ClaimDetailSerializer, **problems(401, 403, 404, 429)})
     def get(self, request: Request, number: str) -> Response:
-        claim = selectors.claim_get_for_channel(channel=self.principal.channel,
-                                                citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
+        claim = selectors.claim_get_for_citizen(citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
         return Response(serializers.ClaimDetailSerializer(_claim_detail(request, claim)).data)
 
 
@@ -379,8 +439,7 @@ class ClaimAnswerView(ApiView):
         responses={200: serializers.ClaimDetailSerializer, **problems(400, 401, 403, 404, 409, 415, 429)},
     )
     def post(self, request: Request, number: str) -> Response:
-        claim = selectors.claim_get_for_channel(channel=self.principal.channel,
-                                                citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
+        claim = selectors.claim_get_for_citizen(citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
         serializer = serializers.ClaimAnswerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.api_claim_answer(claim=claim, citizen=self.principal.citizen,  # type: ignore[arg-type]
@@ -398,8 +457,7 @@ class ClaimWithdrawView(ApiView):
     @extend_schema(operation_id="claims_withdraw", summary="Withdraw a claim that is not yet closed", request=None,
                    responses={200: serializers.ClaimDetailSerializer, **problems(401, 403, 404, 409, 429)})
     def post(self, request: Request, number: str) -> Response:
-        claim = selectors.claim_get_for_channel(channel=self.principal.channel,
-                                                citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
+        claim = selectors.claim_get_for_citizen(citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
         services.api_claim_withdraw(claim=claim, citizen=self.principal.citizen)  # type: ignore[arg-type]
         return _claim_response(request, claim)
 
@@ -425,8 +483,7 @@ class ClaimLetterView(ApiView):
     @extend_schema(operation_id="claims_letter", summary="The commission's decision letter (PDF)",
                    responses={(200, "application/pdf"): OpenApiTypes.BINARY, **problems(401, 403, 404, 429)})
     def get(self, request: Request, number: str) -> FileResponse:
-        claim = selectors.claim_get_for_channel(channel=self.principal.channel,
-                                                citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
+        claim = selectors.claim_get_for_citizen(citizen=self.principal.citizen, number=number)  # type: ignore[arg-type]
         item = selectors.letter_for_claim(claim)
         if item is None:
             raise Http404
@@ -435,7 +492,8 @@ class ClaimLetterView(ApiView):
 
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
     """Any other path under /api/: a problem, not the portal's HTML 404."""
-    response = problem_response(request=request, status_code=404, slug="not-found", detail="No such operation.")
+    translation.activate(request_language(request))
+    response = problem_response(request=request, status_code=404, slug="not-found", detail=_("Belə əməliyyat yoxdur."))
     response.accepted_renderer = JSONRenderer()
     response.accepted_media_type = PROBLEM
     response.renderer_context = {}  # type: ignore[attr-defined]  # read by render(); the stubs omit it

@@ -346,6 +346,8 @@ SPECTACULAR_SETTINGS = {
         "problem details), webhooks and rate limits: see docs/api.md."
     ),
     "VERSION": "1.0.0",
+    # 3.1: plain JSON Schema (nullable references validate), and the webhooks the API sends.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
@@ -356,6 +358,8 @@ SPECTACULAR_SETTINGS = {
         "ClaimStatusEnum": "claims.transitions.ClaimStatus",
         "ClaimOutcomeEnum": "claims.transitions.ClaimOutcome",
     },
+    "WEBHOOKS": ["api.schema.claim_event_webhook"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.complete"],
 }
 # Citizen tokens: their "aud" must be this; they may live at most MAX_AGE seconds (exp - iat).
 API_AUDIENCE = env.str("API_AUDIENCE", default=f"{ORGANISATION['portal_url'].rstrip('/')}/api/")

@@ -1,4 +1,5 @@
-"""Nobody sees what is not theirs: another channel, another citizen, another holder's account."""
+"""Nobody sees what is not theirs: another citizen, another holder's account. A citizen's claims are
+his through any channel."""
 
 from __future__ import annotations
 
@@ -22,17 +23,42 @@ def _not_found(response) -> None:
     assert response.json()["type"].endswith("/not-found")
 
 
-def test_a_second_channel_gets_404_for_the_first_channels_claim(egov, esu, citizen, account, jpeg_upload):
+def test_any_channel_reads_the_citizens_claims_whichever_channel_filed_them(egov, esu, citizen, other_citizen,
+                                                                              account, account_two_meters,
+                                                                              jpeg_upload):
+    """e-gov.az shows the citizen a claim filed on e-su.az (or on the portal); the citizen acts on
+    it there too. Another citizen, through the same channels, sees none of it."""
+    from testkit.factories import register
+
+    number = _file(Api(esu, citizen.fin), account, jpeg_upload)
+    on_portal = register(citizen, account_two_meters, key="portal-1")  # filed on the portal
+    egov_citizen = Api(egov, citizen.fin)
+
+    body = egov_citizen.get(f"/claims/{number}/").json()
+    assert body["number"] == number and body["channel"] == "esu"
+    assert egov_citizen.get(f"/claims/{on_portal.number}/").json()["channel"] == "azersu_web"
+    assert {c["number"] for c in egov_citizen.get("/claims/").json()} == {number, on_portal.number}
+
+    for channel in (egov, esu):
+        stranger = Api(channel, other_citizen.fin)
+        assert stranger.get("/claims/").json() == []
+        for claim_number in (number, on_portal.number):
+            _not_found(stranger.get(f"/claims/{claim_number}/"))
+            _not_found(stranger.get(f"/claims/{claim_number}/letter/"))
+            _not_found(stranger.post(f"/claims/{claim_number}/withdraw/"))
+            _not_found(stranger.post(f"/claims/{claim_number}/answer/", {"text": "Salam"}))
+
+    # The citizen withdraws the e-su.az claim through e-gov.az.
+    assert egov_citizen.post(f"/claims/{number}/withdraw/").json()["status"] == "withdrawn"
+    assert Api(esu, citizen.fin).get(f"/claims/{number}/").json()["status"] == "withdrawn"
+
+
+def test_another_channel_cannot_replay_an_idempotency_key_into_the_first_claim(egov, esu, citizen, account,
+                                                                              jpeg_upload):
     number = _file(Api(egov, citizen.fin), account, jpeg_upload)
-    other = Api(esu, citizen.fin)  # the same citizen, through another channel
-    for path in (f"/claims/{number}/", f"/claims/{number}/letter/"):
-        _not_found(other.get(path))
-    _not_found(other.post(f"/claims/{number}/withdraw/"))
-    _not_found(other.post(f"/claims/{number}/answer/", {"text": "Salam"}))
-    assert other.get("/claims/").json() == []
-    # Nor can it replay the first channel's Idempotency-Key into that claim.
     photos = {m.serial_number: jpeg_upload() for m in account.meters.all()}
-    again = other.post("/claims/", claim_form(account, photos=photos), headers={"Idempotency-Key": "k-1"})
+    again = Api(esu, citizen.fin).post("/claims/", claim_form(account, photos=photos),
+                                       headers={"Idempotency-Key": "k-1"})
     assert again.status_code == 409  # the invoice's open claim, by number only
     assert again.json()["claim_number"] == number
     assert Api(egov, citizen.fin).get(f"/claims/{number}/").json()["status"] == "forwarded"

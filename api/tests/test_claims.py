@@ -40,7 +40,8 @@ def _nothing_written() -> None:
 
 
 def test_the_idempotency_key_is_required(egov, citizen, account, jpeg_upload):
-    response = Api(egov, citizen.fin).post("/claims/", claim_form(account, photos=_photos(account, jpeg_upload)))
+    response = Api(egov, citizen.fin).post("/claims/", claim_form(account, photos=_photos(account, jpeg_upload)),
+                                           headers={"Accept-Language": "en"})
     assert _errors(response) == {"Idempotency-Key": "Required: 1 to 64 characters of A-Z a-z 0-9 . _ : - (a UUID "
                                                     "is best)."}
     _nothing_written()

@@ -27,8 +27,9 @@ def test_a_channel_files_a_claim_once_and_its_webhook_follows_it_to_closure(
     account = account_two_meters
 
     reasons = api.get("/reasons/").json()
-    assert {"code": "misread", "texts": {"az": "Sayğac göstəricisinin səhv oxunması", "en": "Meter reading misread",
-            "ru": "Неверное снятие показаний счётчика"}, "requires_text": False} in reasons
+    assert {"code": "misread", "text": "Sayğac göstəricisinin səhv oxunması",
+            "texts": {"az": "Sayğac göstəricisinin səhv oxunması", "en": "Meter reading misread",
+                      "ru": "Неверное снятие показаний счётчика"}, "requires_text": False} in reasons
     invoices = api.get(f"/accounts/{account.subscriber_code}/invoices/").json()
     assert len(invoices) == 12
     meters = api.get(f"/accounts/{account.subscriber_code}/invoices/{invoices[0]['number']}/meters/").json()
