@@ -1,8 +1,8 @@
 """Small text helpers shared by the citizen's pages, e-mails, SMS, letters and the channel API.
 
 Dates, money and volumes are written by one helper per language (``STYLES``), whatever the
-medium: a page, an e-mail, an SMS and a PDF letter show “29,00 AZN” and “2 886 m³” the same
-way in Azerbaijani and Russian, “29.00 AZN” and “2,886 m³” in English. Templates use the
+medium: a page, an e-mail, an SMS and a PDF letter show “30.11.2026”, “29,00 AZN” and
+“2 886 m³” in Azerbaijani and Russian, “30.11.2026”, “29.00 AZN” and “2,886 m³” in English. Templates use the
 filters of ``core.templatetags.core_tags`` (``day``, ``moment``, ``money``, ``m3``), which call
 these.
 """
@@ -32,8 +32,9 @@ class Style:
 STYLES: dict[str, Style] = {
     "az": Style(day="%d.%m.%Y", decimal=",", group=NBSP),
     "ru": Style(day="%d.%m.%Y", decimal=",", group=NBSP),
-    "en": Style(day="%d {month} %Y", decimal=".", group=",",
-                months=("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")),
+    # English too writes a day as the country does (30.11.2026): the same in the e-mail, the SMS,
+    # the letter and the page, whichever the reader switches to.
+    "en": Style(day="%d.%m.%Y", decimal=".", group=","),
 }
 DEFAULT = "az"
 
@@ -49,7 +50,7 @@ def _style(language: str | None) -> Style:
 
 
 def format_day(value: date | datetime | None, language: str | None = None) -> str:
-    """30.11.2026 (az, ru) / 30 Nov 2026 (en); a datetime is taken in the local time zone."""
+    """30.11.2026; a datetime is taken in the local time zone."""
     if value is None:
         return "—"
     if isinstance(value, datetime):

@@ -12,7 +12,7 @@ from notifications.models import Delivery
 @pytest.mark.time_machine(baku(2026, 12, 7, 8), tick=False)  # a Monday morning
 @pytest.mark.parametrize(("language", "subject", "heading", "day"), [
     ("az", "1 gecikmiş", "Müddəti keçmiş müraciətlər", "04.12.2026"),
-    ("en", "1 overdue", "Overdue claims", "04 Dec 2026"),
+    ("en", "1 overdue", "Overdue claims", "04.12.2026"),
     ("ru", "1 просрочено", "Просроченные обращения", "04.12.2026"),
 ])
 def test_the_digest_is_written_in_the_staff_language(claim, operator, settings, language, subject, heading, day):

@@ -15,7 +15,7 @@ def in_language(obj):
 
 @register.filter
 def day(value):
-    """30.11.2026 (az, ru) / 30 Nov 2026 (en)."""
+    """30.11.2026."""
     return text.format_day(value)
 
 

@@ -13,7 +13,7 @@ from core.text import format_day, format_money, format_volume
 @pytest.mark.parametrize(("language", "day", "money", "volume"), [
     ("az", "05.12.2026", "1\u00a0234,50 AZN", "2\u00a0886 m³"),
     ("ru", "05.12.2026", "1\u00a0234,50 AZN", "2\u00a0886 m³"),
-    ("en", "05 Dec 2026", "1,234.50 AZN", "2,886 m³"),
+    ("en", "05.12.2026", "1,234.50 AZN", "2,886 m³"),
 ])
 def test_one_helper_per_language(language, day, money, volume):
     assert format_day(date(2026, 12, 5), language) == day
@@ -25,7 +25,7 @@ def test_the_filters_follow_the_page_language():
     template = Template("{% load core_tags %}{{ d|day }} · {{ a|money }} · {{ v|m3 }}")
     context = Context({"d": date(2026, 1, 31), "a": Decimal("9"), "v": 100})
     with translation.override("en"):
-        assert template.render(context) == "31 Jan 2026 · 9.00 AZN · 100 m³"
+        assert template.render(context) == "31.01.2026 · 9.00 AZN · 100 m³"
     with translation.override("az"):
         assert template.render(context) == "31.01.2026 · 9,00 AZN · 100 m³"
 
