@@ -69,3 +69,42 @@ def test_withdrawing_a_consent_withdraws_the_open_claim_and_a_stranger_is_refuse
 def test_only_a_logged_in_citizen_sees_the_page(client):
     response = client.get(reverse("portal:my_data"))
     assert response.status_code == 302
+
+
+def test_the_review_page_shows_the_consent_in_force_and_the_earlier_claims_and_records_the_version_shown(
+        client, citizen, account, operator):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from claims.models import ConsentText, ReasonTemplate
+    from claims.services import claim_close_no_correction, claim_take
+    from conftest import image_bytes
+    from identity.services import SESSION_LOGIN_METHOD
+
+    with time_machine.travel("2026-11-02T10:00:00+04:00", tick=False):
+        earlier = register(citizen, account, key="earlier")
+        claim_take(claim=earlier, actor=operator)
+        claim_close_no_correction(claim=earlier, actor=operator, explanation="Göstərici düzgündür.")
+    ConsentText.objects.create(version=2, language="az", text="Yeni razılıq mətni, versiya 2.",
+                               purposes=["examine_claim"], published_at="2026-11-10T00:00:00Z")
+    client.force_login(citizen)
+    session = client.session
+    session[SESSION_LOGIN_METHOD] = "sima_signature"
+    session.save()
+    with time_machine.travel("2026-11-16T10:00:00+04:00", tick=False):
+        client.post(reverse("portal:claim_new"), {"action": "pick", "account": account.subscriber_code})
+        client.post(reverse("portal:claim_invoice"), {"invoice": earlier.invoice_number})
+        client.post(reverse("portal:claim_details"), {
+            "reason": ReasonTemplate.objects.get(code="misread").pk, "reason_text": "", "phone": "050 123 45 67",
+            "email": "resad@example.az", "comment": "", "reading_0": "1490",
+            "photo_0": SimpleUploadedFile("sayğac.jpg", image_bytes("JPEG"), content_type="image/jpeg")})
+        review = client.get(reverse("portal:claim_review")).content.decode()
+        assert "Yeni razılıq mətni, versiya 2." in review
+        assert earlier.number in review and "İmtina edilib" in review  # how the earlier claim ended
+        # A version 3 published while the citizen reads: the claim records the version shown.
+        ConsentText.objects.create(version=3, language="az", text="Versiya 3.", purposes=["examine_claim"],
+                                   published_at="2026-11-15T00:00:00Z")
+        r = client.post(reverse("portal:claim_review"), {"action": "confirm", "consent": "on",
+                                                          "consent_version": "2"})
+    assert r.status_code == 302
+    record = ConsentRecord.objects.exclude(claim=earlier).get()
+    assert (record.text.version, record.method, record.channel) == (2, "page", "azersu_web")
