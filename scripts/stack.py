@@ -445,6 +445,7 @@ def main() -> int:
         )
         (STACK / "mail").mkdir(exist_ok=True)
         gunicorn = f"{VENV_BIN / 'gunicorn'} -c deploy/gunicorn.conf.py config.wsgi:application"
+        scheduler_interval = int(os.environ.get("SCHEDULER_INTERVAL", "60"))
         programs: dict[str, dict[str, str]] = {
             "redis": {
                 "command": f'redis-server --bind 127.0.0.1 --port {ports["redis"]} --save "" '
@@ -473,9 +474,14 @@ def main() -> int:
                 }
                 for n in (1, 2)
             },
-            "scheduler": {
-                "command": f"{PY} manage.py run_periodic --interval {int(os.environ.get('SCHEDULER_INTERVAL', '60'))}",
-                "autostart": "false",
+            # One scheduler, as in production; STACK_SCHEDULERS=2 runs a second one, which the
+            # per-period locks in Redis keep from running a job twice.
+            **{
+                "scheduler" + (f"-{n}" if n > 1 else ""): {
+                    "command": f"{PY} manage.py run_periodic --interval {scheduler_interval}",
+                    "autostart": "false",
+                }
+                for n in range(1, int(os.environ.get("STACK_SCHEDULERS", "1")) + 1)
             },
             "nginx": {
                 "command": f"{nginx} -p {STACK / 'nginx'} -e {STACK / 'nginx' / 'logs' / 'error.log'} "
