@@ -6,6 +6,8 @@ PY=.venv/bin/python
 export DEBUG="${DEBUG:-true}"
 export DEV_LOGIN_ENABLED="${DEV_LOGIN_ENABLED:-true}"
 PORT="${PORT:-8000}"
+# Links in e-mails, SMS and letters, the API's audience and problem URIs follow the port served.
+export PORTAL_URL="${PORTAL_URL:-http://127.0.0.1:${PORT}}"
 mkdir -p var
 
 $PY manage.py migrate --no-input -v0

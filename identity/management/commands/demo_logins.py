@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from identity.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_totp_token
-from identity.models import StaffAssignment, User
+from identity.models import Role, StaffAssignment, User
 
 
 class Command(BaseCommand):
@@ -25,12 +25,25 @@ class Command(BaseCommand):
             w(f"Log in as a citizen: {base}/auth/login/ - pick a login method and one of these demo citizens:")
         for u in User.objects.filter(fin__isnull=False).order_by("last_name")[:10]:
             w(f"    {u.fin}  {u.last_name} {u.first_name}")
-        staff = (StaffAssignment.objects.select_related("user", "branch").order_by("role", "branch__name")[:12])
-        if staff:
-            w(f"Demo staff (password: {DEMO_PASSWORD}); the administrator logs in at {base}/admin/:")
-            for a in staff:
-                w(f"    {a.user.username:14} {a.role:22} {a.branch or 'all branches'}")
-            w(f"Commission members, managers and the administrator also enter an authenticator code: add the "
-              f"secret {DEMO_TOTP_SECRET} to an authenticator app (code now: {demo_totp_token()}).")
+        w(f"Staff log in at {base}/office/login/ (password for every demo account: {DEMO_PASSWORD}); the "
+          f"administrator also reaches {base}/admin/ from there. One login per role:")
+        assignments = StaffAssignment.objects.select_related("user", "branch").order_by("role", "branch__name",
+                                                                                          "user__username")
+        first_of_role: dict[str, StaffAssignment] = {}
+        for a in assignments:
+            first_of_role.setdefault(a.role, a)
+        for role in Role:
+            a = first_of_role.get(role.value)
+            if a is None:
+                w(f"    {str(role.label):22} (none in the demo data)")
+                continue
+            second = " + authenticator code" if role.value in settings.STAFF_OTP_REQUIRED_ROLES else ""
+            w(f"    {str(role.label):22} {a.user.username:16} {a.branch or 'all branches'}{second}")
+        if any(r in first_of_role for r in settings.STAFF_OTP_REQUIRED_ROLES):
+            w(f"The authenticator code: add the secret {DEMO_TOTP_SECRET} to an authenticator app (code now: "
+              f"{demo_totp_token()}).")
         w(f"Sent e-mails and SMS: {base}/dev/outbox/")
+        portal_url = settings.ORGANISATION["portal_url"].rstrip("/")
+        if portal_url != base:  # `make run` derives it from PORT; said here when it was set otherwise
+            w(f"Links in e-mails and SMS point at PORTAL_URL={portal_url}.")
         w("")
