@@ -83,9 +83,10 @@ def notification_context(*, claim: Claim, extra: dict[str, Any] | None = None) -
     # The ending in plain words, never a negative amount (claims.outcome): “outcome” for the
     # e-mail, “outcome_short” (its first sentence) for the SMS.
     context.setdefault("branch_name", claim.branch.text(translation.get_language() or DEFAULT_LANGUAGE))
-    told = {"balance": context.get("new_balance"), "amount": context.get("amount")}
-    context.setdefault("outcome", " ".join(outcome_sentences(claim, **told)))
-    context.setdefault("outcome_short", " ".join(outcome_sentences(claim, short=True, **told)))
+    balance, amount = context.get("new_balance"), context.get("amount")
+    context.setdefault("outcome", " ".join(outcome_sentences(claim, balance=balance, amount=amount)))
+    context.setdefault("outcome_short", " ".join(outcome_sentences(claim, balance=balance, amount=amount,
+                                                                   short=True)))
     return context
 
 
