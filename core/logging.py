@@ -88,11 +88,12 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-# An Azerbaijani FIN is 7 letters and digits; masked only when it mixes both, so that words and
-# plain numbers survive. Claim numbers and ids are longer than 7 characters and left alone.
+# An Azerbaijani FIN is 7 capital letters and digits (the service stores it in capitals); masked
+# only when it mixes both, so that words, paths ("python3") and plain numbers survive. Claim
+# numbers and ids are longer than 7 characters and left alone.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w/])\+?(?:994|0)?[\s-]?\(?\d{2}\)?[\s-]?\d{3}[\s-]?\d{2}[\s-]?\d{2}(?![\w/])")
-_FIN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]{0,6}\d)(?=[A-Za-z0-9]{0,6}[A-Za-z])[A-Za-z0-9]{7}(?![A-Za-z0-9])")
+_FIN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Z0-9]{0,6}\d)(?=[A-Z0-9]{0,6}[A-Z])[A-Z0-9]{7}(?![A-Za-z0-9])")
 
 
 def redact(text: str) -> str:

@@ -308,6 +308,13 @@ def test_personal_data_is_masked_in_messages(json_log):
     assert line["request_id"] is None
 
 
+def test_a_traceback_path_is_not_taken_for_a_fin(json_log):
+    logging.getLogger("core.tests").warning("in /usr/lib/python3.11/site-packages, citizen %s", "5ZX9K2P")
+    [line] = _lines(json_log)
+    assert "/usr/lib/python3.11/site-packages" in line["message"]
+    assert "5ZX9K2P" not in line["message"]
+
+
 @pytest.mark.django_db
 def test_log_lines_in_a_view_carry_the_claim_number_and_the_role(rf, json_log, citizen):
     from core.logging import RequestIdMiddleware
