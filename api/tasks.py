@@ -2,10 +2,13 @@
 
 from django_tasks import task
 
+from core.logging import carries_request_id
+
 from . import webhooks
 
 
 @task()
+@carries_request_id
 def send_webhook(delivery_id: int) -> None:
     """Send one webhook delivery; a no-op unless it is still pending and due (idempotent)."""
     webhooks.webhook_send(delivery_id=delivery_id)

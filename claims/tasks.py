@@ -1,5 +1,7 @@
 from django_tasks import task
 
+from core.logging import carries_request_id
+
 from . import services
 from .services import drafts_purge
 
@@ -10,6 +12,7 @@ def purge_drafts() -> int:
 
 
 @task()
+@carries_request_id
 def deliver_referral(referral_id: int) -> None:
     """Send one letter to a competent body; a no-op unless it is still pending (idempotent)."""
     services.referral_send(referral_id=referral_id)

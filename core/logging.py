@@ -10,6 +10,7 @@ Names are never logged by the code; a message that carries one is a bug to fix w
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import uuid
@@ -31,6 +32,24 @@ _claim_number: ContextVar[str | None] = ContextVar("claim_number", default=None)
 
 def current_request_id() -> str | None:
     return _request_id.get()
+
+
+def carries_request_id(func: Callable[..., Any]) -> Callable[..., Any]:
+    """For a task function, under ``@task``: the id of the request that enqueued it (passed by
+    ``core.outbox.enqueue_task`` as ``request_id``) is the request id of the task's log lines,
+    so one request's lines and its deliveries' lines are found together."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, request_id: str | None = None, **kwargs: Any) -> Any:
+        sane = request_id if isinstance(request_id, str) and _SANE_ID.fullmatch(request_id) else None
+        token = _request_id.set(sane)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            _request_id.reset(token)
+
+    wrapper.carries_request_id = True  # type: ignore[attr-defined]  # read by enqueue_task
+    return wrapper
 
 
 class RequestIdMiddleware:

@@ -58,6 +58,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from core.logging import current_request_id
+
 logger = logging.getLogger(__name__)
 
 ERROR_MAX_CHARS = 2000
@@ -113,7 +115,11 @@ def enqueue_task(task: Any, row_id: int, run_after: datetime | None = None) -> N
     """Enqueue the delivery task of one row, deferred when the backend can defer."""
     if run_after is not None and task.get_backend().supports_defer:
         task = task.using(run_after=run_after)
-    task.enqueue(row_id)
+    request_id = current_request_id()
+    if request_id and getattr(task.func, "carries_request_id", False):
+        task.enqueue(row_id, request_id=request_id)  # the task's log lines carry the request's id
+    else:
+        task.enqueue(row_id)
 
 
 def id_batches(queryset: QuerySet[Any], size: int) -> Iterator[list[int]]:

@@ -339,3 +339,33 @@ def test_log_lines_in_a_view_carry_the_claim_number_and_the_role(rf, json_log, c
     assert line["role"] == "citizen"
     assert line["request_id"] == response["X-Request-ID"]
     assert citizen.fin not in json.dumps(line)
+
+
+def test_a_task_enqueued_in_a_request_logs_under_that_request_id(rf, json_log):
+    from django_tasks import task_backends
+
+    from core.logging import RequestIdMiddleware, carries_request_id
+    from core.outbox import enqueue_task
+    from notifications.tasks import deliver_notification
+
+    backend = task_backends["default"]
+    backend.clear()  # type: ignore[attr-defined]
+
+    def view(request):
+        enqueue_task(deliver_notification, 41)
+        return HttpResponse("ok")
+
+    RequestIdMiddleware(view)(rf.get("/", headers={"X-Request-ID": "lb-77.a"}))
+    [result] = backend.results  # type: ignore[attr-defined]
+    assert result.args == [41] and result.kwargs == {"request_id": "lb-77.a"}
+    backend.clear()  # type: ignore[attr-defined]
+
+    @carries_request_id
+    def send(row_id):
+        logging.getLogger("core.tests").info("sending %s", row_id)
+
+    send(41, request_id="lb-77.a")
+    send(42, request_id="bad id\nwith newline")
+    first, second = _lines(json_log)
+    assert first["request_id"] == "lb-77.a" and first["message"] == "sending 41"
+    assert second["request_id"] is None
