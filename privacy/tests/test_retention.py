@@ -38,9 +38,13 @@ def _dashboard() -> tuple:
 
 
 @pytest.fixture
-def ages(branch, operator, citizen, other_citizen):
+def ages(branch, operator, citizen, other_citizen, claim_factory):
     """Claims ended 6 years, 120 days and 10 days before NOW, and one still open."""
+    with time_machine.travel(f"2020-10-05T10:00:00{BAKU}", tick=True):
+        decided = claim_factory(account=account_for(other_citizen, branch), refused_by_commission=True,
+                                visited=True)
     return {
+        "decided": decided,  # visited by an inspector (a photo) and refused with a letter, 6 years ago
         "ancient": _closed(other_citizen, branch, operator, on="2020-09-01", key="a"),
         "old": _closed(citizen, branch, operator, on="2026-07-20", key="o"),
         "recent": _closed(citizen, branch, operator, on="2026-11-16", key="r"),
@@ -54,23 +58,27 @@ def _open(citizen, branch) -> Claim:
 
 
 def _photos(claim: Claim) -> list[str]:
-    return [ev.photo.name for ev in claim.evidence.all()]
+    """Every stored file of the claim: meter photos, inspection photos, decision letters."""
+    return ([ev.photo.name for ev in claim.evidence.all()]
+            + [v.photo.name for v in claim.inspections.exclude(photo="")]
+            + [i.letter.name for i in claim.agenda_items.exclude(letter="")])
 
 
 def test_the_job_leaves_no_expired_personal_data_in_tables_or_storage(ages, django_capture_on_commit_callbacks):
     files = {name: _photos(c) for name, c in ages.items()}
     assert all(default_storage.exists(f) for names in files.values() for f in names)
+    assert len(files["decided"]) == 3  # a meter photo, the inspector's photo, the letter
     before = _dashboard()
     with time_machine.travel(NOW, tick=False):
         plan = services.retention_run(dry_run=True)
-        assert plan[DataKind.PHOTOS] == {"claims": 2, "files": 2}
-        assert plan[DataKind.ARCHIVE]["claims"] == 1
+        assert plan[DataKind.PHOTOS] == {"claims": 3, "files": 4}
+        assert plan[DataKind.ARCHIVE] == {"claims": 2, "files": 1}
         assert all(default_storage.exists(f) for names in files.values() for f in names)  # dry run: nothing
         with django_capture_on_commit_callbacks(execute=True):
             done = services.retention_run()
-    assert done[DataKind.CONTACTS]["claims"] == 2 and done[DataKind.ARCHIVE]["claims"] == 1
+    assert done[DataKind.CONTACTS]["claims"] == 3 and done[DataKind.ARCHIVE]["claims"] == 2
 
-    for name in ("ancient", "old"):
+    for name in ("decided", "ancient", "old"):
         claim = Claim.objects.get(pk=ages[name].pk)
         assert (claim.phone, claim.email, claim.comment) == ("", "", "")
         assert not any(default_storage.exists(f) for f in files[name])
@@ -96,7 +104,7 @@ def test_the_job_leaves_no_expired_personal_data_in_tables_or_storage(ages, djan
         assert services.retention_run()[DataKind.CONTACTS]["claims"] == 0  # idempotent
     runs = AuditEntry.objects.filter(action__in=["retention_run", "retention_dry_run"]).order_by("pk")
     assert [r.action for r in runs] == ["retention_dry_run", "retention_run", "retention_run"]
-    assert runs[1].after["done"]["archive"]["claims"] == 1
+    assert runs[1].after["done"]["archive"]["claims"] == 2
 
 
 def test_a_repeat_appeal_is_recognised_after_the_fin_is_gone(branch, operator, other_citizen,
