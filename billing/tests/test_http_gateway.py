@@ -412,3 +412,19 @@ def test_the_standin_json_round_trips(account):
     assert contract.account_from_json(json.loads(json.dumps(contract.account_json(info)))) == info
     invoice = local.invoices_of_account(account.subscriber_code)[0]
     assert contract.invoice_from_json(json.loads(json.dumps(contract.invoice_json(invoice)))) == invoice
+
+
+def test_billing_down_gives_staff_a_clear_message_not_a_500(client, standin, branch):
+    with time_machine.travel(CLOCK, tick=True):
+        with override_settings(BILLING_GATEWAY="billing.gateway.LocalBillingGateway"):
+            claim = ClaimFactory(in_review=True, branch=branch)
+        standin.load_local(claim.subscriber_code)
+        client.force_login(claim.operator)
+        url = reverse("backoffice:claim", args=[claim.number])
+        assert client.get(url).status_code == 200  # billing answers: the page with the reading history
+        standin.fault("down")
+        response = client.get(url)
+    assert response.status_code == 503
+    html = response.content.decode()
+    assert "Billinq sistemi cavab vermir" in html
+    assert "billinqdən məlumat tələb etməyən işləri davam etdirə bilərsiniz" in html
