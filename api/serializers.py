@@ -40,10 +40,15 @@ READING_RE = re.compile(r"^[0-9]{1,7}$")
 # reads +994, 00994, 994 or 0 before the two-digit mobile prefix, and ignores spaces, dashes and
 # brackets): stated as a pattern so that the OpenAPI file says exactly what is accepted.
 _SEP = r"[ ()-]*"
+_MOBILE = "|".join(f"{a}{_SEP}{b}" for a, b in ("10", "40", "44", "50", "51", "55", "60", "70", "77", "99"))
+_SEVEN = rf"(?:{_SEP}[0-9]){{7}}"
 PHONE_PATTERN = (
-    rf"^{_SEP}(?:(?:\+|0{_SEP}0){_SEP}9{_SEP}9{_SEP}4|9{_SEP}9{_SEP}4|0)?{_SEP}"
-    rf"(?:1{_SEP}0|4{_SEP}0|4{_SEP}4|5{_SEP}0|5{_SEP}1|5{_SEP}5|6{_SEP}0|7{_SEP}0|7{_SEP}7|9{_SEP}9)"
-    rf"(?:{_SEP}[0-9]){{7}}{_SEP}$"
+    rf"^{_SEP}(?:"
+    rf"(?:(?:\+|0{_SEP}0){_SEP})?9{_SEP}9{_SEP}4{_SEP}(?:{_MOBILE}){_SEVEN}"  # +994, 00994 or 994
+    rf"|0{_SEP}(?:{_MOBILE}){_SEVEN}"  # 0 50 ...
+    # No prefix: "99 4..." would read as the country code 994, so 99 is not followed by a 4 there.
+    rf"|(?:{_MOBILE.removesuffix(f'|9{_SEP}9')}){_SEVEN}|9{_SEP}9{_SEP}[0-35-9](?:{_SEP}[0-9]){{6}}"
+    rf"){_SEP}$"
 )
 
 
