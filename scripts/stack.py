@@ -42,6 +42,7 @@ PY = str(VENV_BIN / "python")
 BUCKET = "borc-media"
 S3_KEY, S3_SECRET, S3_REGION = "stack", "stack-secret", "us-east-1"  # moto accepts any
 SMS_USER, SMS_PASSWORD = "stack", "stack-sms"
+BILLING_TOKEN = "stack-billing"  # noqa: S105 - the local stand-in's token, loopback only
 METRICS_TOKEN = "stack-metrics"  # noqa: S105 - a local demo stack, loopback only
 
 
@@ -228,6 +229,7 @@ PRIORITY = {
     "s3": "100",
     "smtp": "100",
     "sms": "100",
+    "billing": "150",
     "web": "200",
     "worker": "300",
     "scheduler": "300",
@@ -364,7 +366,7 @@ def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, on_signal)
     try:
-        ports = {name: free_port() for name in ("redis", "s3", "smtp", "sms", "web-1", "web-2")}
+        ports = {name: free_port() for name in ("redis", "s3", "smtp", "sms", "billing", "web-1", "web-2")}
         secret = STACK / "secret_key"
         if not secret.exists():
             secret.write_text(secrets.token_urlsafe(50))
@@ -389,6 +391,10 @@ def main() -> int:
             "SMS_GATEWAY_URL": f"http://127.0.0.1:{ports['sms']}/send",
             "SMS_GATEWAY_USER": SMS_USER,
             "SMS_GATEWAY_PASSWORD": SMS_PASSWORD,
+            # The billing system: its stand-in (scripts/billing_standin.py) serves the demo tables
+            # over the contract of docs/billing-api.yaml; the product reads and posts through HTTP.
+            "BILLING_URL": f"http://127.0.0.1:{ports['billing']}/billing/v1",
+            "BILLING_TOKEN": BILLING_TOKEN,
             "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
             "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "4"),
             "PYTHONUNBUFFERED": "1",
@@ -458,6 +464,11 @@ def main() -> int:
                 f"--user {SMS_USER} --password {SMS_PASSWORD}"
             },
             # The programs below start after the migrations (supervisorctl start app:*).
+            "billing": {
+                "command": f"{PY} scripts/billing_standin.py --host 127.0.0.1 --port {ports['billing']} "
+                f"--source db --token {BILLING_TOKEN}",
+                "autostart": "false",
+            },
             **{
                 f"web-{n}": {
                     "command": gunicorn,
@@ -520,6 +531,7 @@ def main() -> int:
   S3 (moto)                    {s3_endpoint}/{BUCKET}   (key {S3_KEY} / {S3_SECRET})
   E-mails received             {STACK / "mail"}/*.eml   (SMTP 127.0.0.1:{ports["smtp"]})
   SMS received                 {STACK / "sms.jsonl"}   (gateway http://127.0.0.1:{ports["sms"]}/)
+  Billing (stand-in)           {os.environ["BILLING_URL"]}   (faults: POST http://127.0.0.1:{ports["billing"]}/_faults)
   Probes                       {site}/healthz  {site}/readyz  {site}/metrics (Bearer {METRICS_TOKEN})
   Processes                    {" ".join(ctl)} status
   Logs                         {STACK / "logs"}/

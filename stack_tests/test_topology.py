@@ -444,7 +444,8 @@ def test_the_topology_keeps_every_claim_and_message_through_kills_and_restarts(s
     assert len(acknowledged) == len(filed), [(f.email, f.attempts) for f in filed if not f.number]
     attempts = Counter(a for f in filed for a in f.attempts)
     print("filings:", len(filed), "attempts:", attempts)
-    assert len(acknowledged) >= 8
+    assert len(acknowledged) >= 5
+    assert attempts["503"] >= 1, attempts  # filings did meet the outages
     # During the outages the API answered 503 (try again), never 500; nginx answers 502 only for
     # the request that the killed gunicorn held.
     assert attempts["500"] == 0, attempts
