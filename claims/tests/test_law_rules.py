@@ -257,3 +257,22 @@ def test_the_consent_is_recorded_with_the_version_language_purposes_channel_and_
                                published_at="2026-11-10T00:00:00Z")
     record.refresh_from_db()
     assert record.text.version == 2
+
+
+def test_a_letter_the_mail_relay_cannot_take_is_retried_not_lost(claim_factory, operator, body, settings):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: the relay is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    with time_machine.travel(f"2026-11-06T10:00:00{BAKU}", tick=False):
+        claim = claim_factory()
+        services.claim_forward_out(claim=claim, actor=operator, body=body, note="Aid deyil.")
+        referral = Referral.objects.get(claim=claim)
+        services.referral_send(referral_id=referral.pk)
+    referral.refresh_from_db()
+    assert referral.status != "delivered" and referral.attempts == 1 and referral.next_attempt_at is not None
+    assert referral.last_error
+    assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.CLOSED  # the claim's move stands
