@@ -93,4 +93,10 @@ def complete(result: dict[str, Any], generator: Any, request: Any, public: bool)
             {"pattern": serializers.READING_FIELD_PATTERN}, {"pattern": serializers.PHOTO_FIELD_PATTERN},
             {"not": {"pattern": r"^(reading|photo)\["}},
         ]}
+    answer = result.get("components", {}).get("schemas", {}).get("ClaimAnswerRequest")
+    if answer is not None:  # ClaimAnswerSerializer.validate: a text that is not blank, or a photo
+        answer["anyOf"] = [
+            {"required": ["text"], "properties": {"text": {"pattern": r"\S"}}},
+            {"required": ["photo"], "properties": {"photo": {"type": "string"}}},
+        ]
     return result
