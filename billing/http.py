@@ -149,12 +149,21 @@ class HttpBillingGateway:
                     raise BillingUnavailable(f"billing does not answer {method} {path}: {error}")
                 time.sleep(settings.BILLING_RETRY_BACKOFF_SECONDS * 2 ** attempt)
                 attempt += 1
+        if response.status_code in (401, 403):
+            # Our credentials (a token, a certificate) are refused: nothing the user can fix, and
+            # nothing a posting should give up on; staff see the log, the user "try again later".
+            BREAKER.failure()
+            logger.error("billing refused our credentials on %s %s: HTTP %s", method, path, response.status_code)
+            raise BillingUnavailable(f"billing refused our credentials: HTTP {response.status_code}")
         BREAKER.success()
         if response.status_code == 404:
             return None
         if response.status_code == 409:
             raise BillingConflict(_detail(response))
         if response.status_code >= 400:
+            if method == "GET":  # a read billing cannot answer is a fault on one side or the other
+                logger.error("billing refused %s %s: HTTP %s %s", method, path, response.status_code, _detail(response))
+                raise BillingUnavailable(f"billing refused {path}: HTTP {response.status_code}")
             raise BillingError(f"billing refused {method} {path}: HTTP {response.status_code}: {_detail(response)}")
         return response
 

@@ -298,6 +298,13 @@ def test_the_breaker_opens_after_repeated_failures_and_calls_then_fail_at_once(s
     assert gw.balance(account.subscriber_code) == LocalBillingGateway().balance(account.subscriber_code)
 
 
+def test_a_refused_token_is_billing_unavailable_not_an_error_page(standin, settings, account):
+    standin.load_local(account.subscriber_code)
+    settings.BILLING_TOKEN = "wrong-token"  # noqa: S105
+    with pytest.raises(BillingUnavailable, match="credentials"):
+        get_gateway().account_by_code(account.subscriber_code)
+
+
 def test_oauth2_client_credentials(standin, settings, account):
     standin.load_local(account.subscriber_code)
     settings.BILLING_TOKEN = ""
