@@ -29,7 +29,8 @@ class Command(DbWorkerCommand):
         parser.add_argument("--max-backoff", type=float, default=30.0,
                             help="Longest wait between reconnection attempts, in seconds (default: 30).")
 
-    def handle(self, *args: Any, max_backoff: float, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
+        max_backoff = float(options.pop("max_backoff", 30.0))
         options["reload"] = False  # a reloader would hide the restarts from the process manager
         wait = 1.0
         while True:
