@@ -111,8 +111,11 @@ def test_sweep_of_nothing(dummy_tasks):
 def test_each_app_declares_its_jobs_and_every_task_exists():
     jobs = {job.name: job for job in discover_jobs()}
 
-    assert set(jobs) == {"sweep_deliveries", "sweep_webhooks", "deadline_digest", "purge_drafts"}
+    assert set(jobs) >= {"sweep_deliveries", "sweep_webhooks", "deadline_digest", "purge_drafts", "sweep_referrals",
+                         "sweep_info_requests", "retention"}
     assert jobs["sweep_deliveries"].task == "notifications.tasks.sweep_deliveries"
+    assert jobs["sweep_info_requests"].daily_at == time(8, 0)  # reminders before the working day
+    assert jobs["retention"].task == "privacy.tasks.retention"
     assert jobs["sweep_webhooks"].task == "api.tasks.sweep_webhooks"
     assert jobs["deadline_digest"].daily_at == time(7, 0)
     assert jobs["purge_drafts"].every_seconds == 3600
