@@ -32,7 +32,9 @@ class ChannelAuthenticationScheme(OpenApiAuthenticationExtension):
             {"type": "apiKey", "in": "header", "name": "X-Citizen-Token",
              "description": "A JWT signed by the channel (RS256 or ES256 with its registered key): iss = channel "
                             "code, aud = the API's audience, iat, exp at most 5 minutes later, the citizen's FIN "
-                            "in `fin` or `sub`, optional `login_method`."},
+                            "in `fin` or `sub`, a `jti` unique to the token (each token is accepted once), "
+                            "optional `login_method`, `given_name`, `family_name` (no control characters or "
+                            "markup)."},
         ]
 
 
