@@ -132,7 +132,7 @@ def _erase_archive(claim: Claim) -> None:
     remaining = Claim.objects.filter(citizen=citizen).exclude(pk=claim.pk).exclude(erasures__kind=DataKind.ARCHIVE)
     if citizen.fin is not None and not remaining.exists():
         citizen.fin = None
-        citizen.username = f"anonymised-{claim.citizen_key[:16] or citizen.pk}"
+        citizen.username = f"anonymised-{citizen.pk}"  # unique; the FIN may come back as a new account
         citizen.first_name = citizen.last_name = citizen.patronymic = citizen.email = ""
         citizen.is_active = False
         citizen.set_unusable_password()
