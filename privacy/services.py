@@ -81,15 +81,18 @@ def _letters_of(claim_ids: list[int]) -> list[Any]:
 
 
 def retention_plan(*, now: datetime | None = None) -> dict[str, dict[str, int]]:
-    """Dry run: per kind, how many claims (and stored files) the next run would anonymise."""
+    """Dry run: per kind, how many claims (and stored files) the next run would anonymise.
+    Counted in the database (subqueries), whatever the number of claims."""
     plan: dict[str, dict[str, int]] = {}
     for kind in ORDER:
-        ids = list(claims_due(kind, now=now).values_list("pk", flat=True))
-        entry = {"claims": len(ids)}
+        due = claims_due(kind, now=now)
+        entry = {"claims": due.count()}
         if kind == DataKind.PHOTOS:
-            entry["files"] = len(_files_of(ids))
+            entry["files"] = (ClaimMeterEvidence.objects.filter(claim__in=due).exclude(photo="").count()
+                              + InfoRequest.objects.filter(claim__in=due).exclude(answer_photo="").count()
+                              + Inspection.objects.filter(claim__in=due).exclude(photo="").count())
         if kind == DataKind.ARCHIVE:
-            entry["files"] = len(_letters_of(ids))
+            entry["files"] = AgendaItem.objects.filter(claim__in=due).exclude(letter="").count()
         plan[kind] = entry
     return plan
 
