@@ -482,7 +482,7 @@ _after("django.middleware.security.SecurityMiddleware", "core.security.RequestSi
 # (static files, served by WhiteNoise before this, keep their long cache).
 _after("whitenoise.middleware.WhiteNoiseMiddleware", "core.security.NoStoreMiddleware")
 _after("django.contrib.auth.middleware.AuthenticationMiddleware", "django_otp.middleware.OTPMiddleware")
-REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=25 * 1024 * 1024)
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=40 * 1024 * 1024)  # as nginx client_max_body_size
 
 _sso_origins = sorted({"://".join(urlsplit(u)[:2]) for u in (OIDC_ISSUER, ASAN_LOGIN_URL) if u})
 # Content-Security-Policy (django-csp): nothing inline, nothing from elsewhere; frames nowhere.
