@@ -2,7 +2,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -35,6 +35,8 @@ def dev_login_view(request: HttpRequest) -> HttpResponse:
     Refused unless DEV_LOGIN_ENABLED is on; in production the national SSO logs citizens in.
     """
     if not settings.DEV_LOGIN_ENABLED:
+        if not get_provider().is_development:
+            raise Http404  # the national SSO is configured: this page does not exist
         # No national SSO is configured and the development page is off: say so, in the
         # citizen's language, instead of a bare “Not Found”.
         return render(request, "identity/login_unavailable.html", status=503)

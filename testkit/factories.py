@@ -88,6 +88,8 @@ def ensure_seed_rows() -> None:
         importlib.import_module("claims.migrations.0003_reason_templates").load(apps, None)
     if not NotificationTemplate.objects.exists():
         importlib.import_module("notifications.migrations.0002_default_templates").load(apps, None)
+        importlib.import_module("notifications.migrations.0005_law_rules_events").load(apps, None)
+        importlib.import_module("notifications.migrations.0006_plain_outcome").forwards(apps, None)
     if not Tariff.objects.exists():
         importlib.import_module("billing.migrations.0002_tariffs").seed_tariffs(apps, None)
 

@@ -215,7 +215,7 @@ def test_the_payload_carries_the_claims_state(citizen, account, operator, jpeg_u
     assert payload == {
         "event_id": payload["event_id"], "type": "claim.event", "sequence": event.pk, "kind": "forwarded",
         "claim_number": claim.number, "status": "forwarded", "outcome": None, "corrected_amount": None,
-        "due_on": claim.due_on.isoformat(), "note": "Yasamal rayon idarəsi", "occurred_at": event.at.isoformat(),
+        "due_on": claim.due_on.isoformat(), "note": "", "occurred_at": event.at.isoformat(),
         "channel": "egov",
     }
     assert "5ABCD12" not in webhook_endpoint.accepted[1]["body"].decode()  # no FIN in webhooks

@@ -6,17 +6,21 @@ from identity.models import User
 
 @pytest.mark.django_db
 def test_dev_login_is_refused_when_switched_off(client, settings):
+    """With no SSO configured and the development page off, the citizen is told that login is
+    not connected yet (not a bare “Not Found”), and nobody is logged in."""
     settings.DEV_LOGIN_ENABLED = False
-    assert client.get(reverse("identity:login")).status_code == 404
+    page = client.get(reverse("identity:login"))
+    assert page.status_code == 503 and "Giriş hazırda mümkün deyil" in page.content.decode()
     r = client.post(reverse("identity:login"), {"method": "id_number", "fin": "5ABCD12"})
-    assert r.status_code == 404
+    assert r.status_code == 503
     assert not User.objects.filter(fin="5ABCD12").exists()
 
 
 @pytest.mark.django_db
 def test_dev_login_offers_the_five_methods_of_the_manual(client):
     body = client.get(reverse("identity:login")).content.decode()
-    for label in ["İdentifikasiya nömrəsi ilə", "SİMA imza ilə", "Asan imza ilə", "SİMA Token", "BSXM elektron imza"]:
+    for label in ["İdentifikasiya nömrəsi ilə", "SİMA imza ilə", "Asan imza ilə", "SİMA Token(Elektron imza) ilə",
+                  "BSXM Elektron İmza ilə"]:  # the manual's words (Şəkil 3)
         assert label in body
 
 

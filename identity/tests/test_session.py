@@ -85,7 +85,7 @@ def test_dev_page_stays_at_auth_dev_when_another_provider_is_configured(client, 
     settings.IDENTITY_PROVIDER = "identity.providers.asan.AsanLoginProvider"
     settings.ASAN_LOGIN_URL = "http://127.0.0.1:9"
     body = client.get(reverse("identity:dev_login")).content.decode()
-    assert "SİMA Token" in body and "BSXM elektron imza" in body
+    assert "SİMA Token(Elektron imza) ilə" in body and "BSXM Elektron İmza ilə" in body
     r = dev_login(client, citizen, reverse("identity:dev_login") + "?next=/claims/")
     assert r.status_code == 302 and r["Location"] == "/claims/"
     assert int(client.session["_auth_user_id"]) == citizen.pk

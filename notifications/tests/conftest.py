@@ -43,6 +43,8 @@ def default_templates(db: None) -> None:
     may have flushed them (a flush drops data migrations' rows), so load them when missing."""
     if not NotificationTemplate.objects.exists():
         importlib.import_module("notifications.migrations.0002_default_templates").load(apps, None)
+        importlib.import_module("notifications.migrations.0005_law_rules_events").load(apps, None)
+        importlib.import_module("notifications.migrations.0006_plain_outcome").forwards(apps, None)
 
 
 @pytest.fixture

@@ -109,7 +109,9 @@ class TestQueue:
         rows = by_medium(queue(claim, Event.CLOSED_CORRECTED,
                                {"amount": Decimal("-12.5"), "new_balance": Decimal("3.2")},
                                capture=django_capture_on_commit_callbacks))
-        assert "-12,50 AZN" in rows[Medium.SMS].body and "3,20 AZN" in rows[Medium.SMS].body
+        # The correction in words, never a negative amount (claims.outcome).
+        assert "Borcunuz 12,50 AZN azaldıldı" in rows[Medium.SMS].body and "3,20 AZN" in rows[Medium.SMS].body
+        assert "-12" not in rows[Medium.SMS].body and "-12" not in rows[Medium.EMAIL].body
 
     def test_text_is_not_html_escaped(self, claim, django_capture_on_commit_callbacks):
         rows = by_medium(queue(claim, Event.INFO_REQUESTED, {"question": "Sayğacın <şəklini> & aktı göndərin"},
