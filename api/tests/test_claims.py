@@ -203,6 +203,7 @@ def test_a_correction_decided_by_the_commission_shows_its_amount_and_letter(
     from billing.models import Tariff
     from commission.services import agenda_add, decision_approve, meeting_open
     from identity.models import Role, StaffAssignment, User
+    from testkit.factories import deliver_posting
 
     if not Tariff.objects.exists():
         importlib.import_module("billing.migrations.0002_tariffs").seed_tariffs(apps, None)
@@ -225,6 +226,10 @@ def test_a_correction_decided_by_the_commission_shows_its_amount_and_letter(
     item = agenda_add(meeting=meeting, actor=secretary, claim=claim)
     with django_capture_on_commit_callbacks(execute=True):
         decision_approve(item=item, actor=member)
+    # Approved: the claim waits for billing to confirm the correction, then closes.
+    assert api.get(f"/claims/{filed['number']}/").json()["status"] == "posting"
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_posting(item)
 
     body = api.get(f"/claims/{filed['number']}/").json()
     assert body["status"] == "closed" and body["outcome"] == "corrected"
@@ -238,5 +243,6 @@ def test_a_correction_decided_by_the_commission_shows_its_amount_and_letter(
 
     drive_webhooks()
     events = [r["json"] for r in webhook_endpoint.accepted]
-    assert [e["status"] for e in events] == ["registered", "forwarded", "in_review", "at_commission", "closed"]
+    assert [e["status"] for e in events] == ["registered", "forwarded", "in_review", "at_commission", "posting",
+                                             "closed"]
     assert events[-1]["outcome"] == "corrected" and events[-1]["corrected_amount"] == body["corrected_amount"]
