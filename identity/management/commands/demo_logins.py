@@ -33,12 +33,12 @@ class Command(BaseCommand):
         for a in assignments:
             first_of_role.setdefault(a.role, a)
         for role in Role:
-            a = first_of_role.get(role.value)
-            if a is None:
+            held = first_of_role.get(role.value)
+            if held is None:
                 w(f"    {str(role.label):22} (none in the demo data)")
                 continue
             second = " + authenticator code" if role.value in settings.STAFF_OTP_REQUIRED_ROLES else ""
-            w(f"    {str(role.label):22} {a.user.username:16} {a.branch or 'all branches'}{second}")
+            w(f"    {str(role.label):22} {held.user.username:16} {held.branch or 'all branches'}{second}")
         if any(r in first_of_role for r in settings.STAFF_OTP_REQUIRED_ROLES):
             w(f"The authenticator code: add the secret {DEMO_TOTP_SECRET} to an authenticator app (code now: "
               f"{demo_totp_token()}).")
