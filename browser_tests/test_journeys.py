@@ -107,10 +107,10 @@ def test_citizen_files_a_claim_for_a_linked_account_and_another_by_typing_a_code
     expect(page.locator(".panel-confirm")).to_contain_text(REGISTERED.format(number=second))
 
     page.goto(journey.base + "/claims/")
-    rows = page.locator("main tbody tr")
-    expect(rows).to_have_count(2)
-    expect(page.locator("main table")).to_contain_text(number)
-    expect(page.locator("main table")).to_contain_text(second)
+    cards = page.locator("main li.claim-card")  # one card a claim, phone first
+    expect(cards).to_have_count(2)
+    expect(page.locator("main .claim-cards")).to_contain_text(number)
+    expect(page.locator("main .claim-cards")).to_contain_text(second)
 
 
 def test_operator_inspector_and_commission_bring_the_claim_to_a_decision(journey, registered_claim, visit_day):
@@ -173,10 +173,12 @@ def test_citizen_answers_an_information_request_on_the_status_page(journey, regi
 
     journey.citizen_login(show=False)
     journey.page.goto(journey.base + "/claims/")
-    expect(page.locator("main tbody .tag")).to_have_text("Sizdən məlumat gözlənilir")
+    expect(page.locator("main .claim-card .tag")).to_have_text("Sizdən məlumat gözlənilir")
+    expect(page.locator("main .claim-card")).to_contain_text("Sizdən cavab gözlənilir")  # the card says so
     journey.citizen_answer(claim.number, text="Plombun şəklini əlavə etdim.", errors=True)
     assert seen_errors == ["status-answer-error"]
     expect(page.locator("main .tag")).to_have_text("Araşdırılır")
+    expect(page.locator(".notices")).to_contain_text("Cavabınız göndərildi.")  # the answer is confirmed
     expect(page.locator("main")).to_contain_text("Cavabınız: Plombun şəklini əlavə etdim.")
     expect(page.locator("form[action$='/answer/']")).to_have_count(0)
     answered = InfoRequest.objects.get(claim=claim)
@@ -258,7 +260,7 @@ def test_a_citizen_files_a_claim_with_the_keyboard_alone(page, live_server, cast
     tab_to(page, "main button.primary")
     kb.press("Enter")
     page.wait_for_url("**/claims/new/review/")
-    expect(page.locator("main")).to_contain_text("1140 m³")
+    expect(page.locator("main")).to_contain_text("1\u00a0140 m³")  # core.text: grouped, as every page writes it
 
     tab_to(page, "#id_consent")
     assert_focus_visible(page)
