@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
@@ -98,11 +99,11 @@ class ChannelJwtAssertion:
 
     def verify(self, *, token: str, channel: ApiChannel) -> CitizenAssertion:
         if len(token) > MAX_TOKEN_CHARS:
-            raise AssertionInvalid("The citizen token is too long.")
+            raise AssertionInvalid(_("Vətəndaşın tokeni çox uzundur."))
         try:
             key, algorithm = public_key_load(channel.citizen_jwt_public_key)
         except PublicKeyInvalid as e:
-            raise AssertionInvalid("The channel has no valid citizen token key registered.") from e
+            raise AssertionInvalid(_("Kanalın vətəndaş tokenləri üçün qeydiyyatda etibarlı açarı yoxdur.")) from e
         leeway = settings.API_CITIZEN_TOKEN_LEEWAY_SECONDS
         try:
             claims = jwt.decode(
@@ -110,33 +111,34 @@ class ChannelJwtAssertion:
                 leeway=leeway, options={"require": ["exp", "iat", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as e:
-            raise AssertionInvalid("The citizen token has expired.") from e
+            raise AssertionInvalid(_("Vətəndaşın tokeninin müddəti bitib.")) from e
         except jwt.InvalidAudienceError as e:
-            raise AssertionInvalid("The citizen token is for another audience.") from e
+            raise AssertionInvalid(_("Vətəndaşın tokeni başqa auditoriya üçündür.")) from e
         except jwt.InvalidIssuerError as e:
-            raise AssertionInvalid("The citizen token was not issued by this channel.") from e
+            raise AssertionInvalid(_("Vətəndaşın tokeni bu kanal tərəfindən verilməyib.")) from e
         except jwt.InvalidSignatureError as e:
-            raise AssertionInvalid("The citizen token's signature does not verify.") from e
+            raise AssertionInvalid(_("Vətəndaşın tokeninin imzası təsdiqlənmir.")) from e
         except jwt.PyJWTError as e:
-            raise AssertionInvalid(f"The citizen token is not valid: {e}") from e
+            raise AssertionInvalid(_("Vətəndaşın tokeni etibarlı deyil: %(error)s") % {"error": e}) from e
         try:
             iat, exp = int(claims["iat"]), int(claims["exp"])
         except (TypeError, ValueError) as e:
-            raise AssertionInvalid("iat and exp must be numbers.") from e
+            raise AssertionInvalid(_("iat və exp rəqəm olmalıdır.")) from e
         if exp - iat > settings.API_CITIZEN_TOKEN_MAX_AGE_SECONDS:
-            raise AssertionInvalid(
-                f"The citizen token may live at most {settings.API_CITIZEN_TOKEN_MAX_AGE_SECONDS} seconds.")
+            raise AssertionInvalid(_("Vətəndaşın tokeni ən çoxu %(seconds)s saniyə "
+                                     "etibarlı ola bilər.") % {"seconds": settings.API_CITIZEN_TOKEN_MAX_AGE_SECONDS})
         if iat > time.time() + leeway:
-            raise AssertionInvalid("The citizen token is issued in the future.")
+            raise AssertionInvalid(_("Vətəndaşın tokeni gələcək tarixlə verilib."))
         fin_claim, sub = claims.get("fin"), claims.get("sub")
         if fin_claim is not None and sub is not None and str(fin_claim).upper() != str(sub).upper():
-            raise AssertionInvalid("fin and sub name different citizens.")
+            raise AssertionInvalid(_("fin və sub fərqli vətəndaşları göstərir."))
         fin = str(fin_claim if fin_claim is not None else sub or "").strip().upper()
         if not FIN_RE.fullmatch(fin):
-            raise AssertionInvalid("The citizen token carries no valid FIN (fin or sub).")
+            raise AssertionInvalid(_("Vətəndaşın tokenində etibarlı FİN (fin və ya sub) yoxdur."))
         method = claims.get("login_method") or LoginMethod.ID_NUMBER
         if method not in LoginMethod.values:
-            raise AssertionInvalid(f"Unknown login_method; one of: {', '.join(LoginMethod.values)}.")
+            raise AssertionInvalid(_("Naməlum login_method; bunlardan biri olmalıdır: %(values)s.") % {
+                "values": ", ".join(LoginMethod.values)})
         names = {}
         for claim in ("given_name", "family_name"):
             value = claims.get(claim)
@@ -157,14 +159,15 @@ class ChannelJwtAssertion:
         jti = claims.get("jti")
         if jti is None:
             if settings.API_CITIZEN_TOKEN_REQUIRE_JTI:
-                raise AssertionInvalid("The citizen token carries no jti.")
+                raise AssertionInvalid(_("Vətəndaşın tokenində jti yoxdur."))
             return
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
-            raise AssertionInvalid(f"jti must be a string of 1 to {MAX_JTI_CHARS} characters.")
+            raise AssertionInvalid(_("jti 1-%(max)s simvolluq sətir olmalıdır.") % {"max": MAX_JTI_CHARS})
         key = "api:jti:" + hashlib.sha256(f"{channel.code}\0{jti}".encode()).hexdigest()
         ttl = max(1, exp + settings.API_CITIZEN_TOKEN_LEEWAY_SECONDS - int(time.time()) + 1)
         if not cache.add(key, 1, timeout=ttl):
-            raise AssertionInvalid("The citizen token was used already (jti replayed); sign a new one per request.")
+            raise AssertionInvalid(_("Vətəndaşın tokeni artıq istifadə olunub; hər sorğu üçün yenisini "
+                                     "imzalayın."))
 
 
 @lru_cache(maxsize=8)
@@ -199,15 +202,15 @@ class ChannelAuthentication(authentication.BaseAuthentication):
             return None
         scheme, _sep, credential = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
-            raise exceptions.AuthenticationFailed("Use 'Authorization: ApiKey <prefix>.<secret>'.")
+            raise exceptions.AuthenticationFailed(_("Bu başlığı göndərin: 'Authorization: ApiKey <prefix>.<secret>'."))
         key = services.api_key_check(raw=credential.strip())
         if key is None:
-            raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+            raise exceptions.AuthenticationFailed(_("API açarı naməlumdur və ya ləğv edilib."))
         # Remembered on the Django request so that even a refused call is audited to its channel.
         request._request.api_channel = key.channel  # type: ignore[attr-defined]
         request._request.api_key = key  # type: ignore[attr-defined]
         if not key.channel.active:
-            raise exceptions.PermissionDenied("The channel is disabled.")
+            raise exceptions.PermissionDenied(_("Kanal söndürülüb."))
 
         for backend in assertion_backends():
             token = request.headers.get(backend.header)
@@ -219,7 +222,7 @@ class ChannelAuthentication(authentication.BaseAuthentication):
                 raise exceptions.AuthenticationFailed(f"{backend.header}: {e}") from e
             citizen = services.citizen_for_assertion(assertion=assertion)
             if not citizen.is_active:
-                raise exceptions.PermissionDenied("The citizen's account is disabled.")
+                raise exceptions.PermissionDenied(_("Vətəndaşın hesabı söndürülüb."))
             request._request.api_citizen = citizen  # type: ignore[attr-defined]
             return citizen, ApiPrincipal(channel=key.channel, key=key, citizen=citizen,
                                          login_method=assertion.login_method)
@@ -244,5 +247,6 @@ class IsCitizen(permissions.BasePermission):
             return False
         if principal.citizen is None:
             headers = " or ".join(b.header for b in assertion_backends())
-            raise exceptions.NotAuthenticated(f"This operation acts for a citizen: send {headers}.")
+            raise exceptions.NotAuthenticated(_("Bu əməliyyat vətəndaş adından icra olunur: %(headers)s göndərin.") % {
+                "headers": headers})
         return True

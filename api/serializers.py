@@ -40,7 +40,7 @@ READING_RE = re.compile(r"^[0-9]{1,7}$")
 # reads +994, 00994, 994 or 0 before the two-digit mobile prefix, and ignores spaces, dashes and
 # brackets): stated as a pattern so that the OpenAPI file says exactly what is accepted.
 _SEP = r"[ ()-]*"
-_MOBILE = "|".join(f"{a}{_SEP}{b}" for a, b in ("10", "40", "44", "50", "51", "55", "60", "70", "77", "99"))
+_MOBILE = "|".join(f"{p[0]}{_SEP}{p[1]}" for p in ("10", "40", "44", "50", "51", "55", "60", "70", "77", "99"))
 _SEVEN = rf"(?:{_SEP}[0-9]){{7}}"
 PHONE_PATTERN = (
     rf"^{_SEP}(?:"

@@ -127,7 +127,7 @@ def _now() -> int:
     (lambda: "not-a-jwt", "not valid"),
 ])
 def test_bad_citizen_tokens_are_401_problems(egov, client, settings, make_token, message):
-    headers = {"Authorization": f"ApiKey {egov.api_key}", "X-Citizen-Token": make_token()}
+    headers = {"Authorization": f"ApiKey {egov.api_key}", "X-Citizen-Token": make_token(), "Accept-Language": "en"}
     body = _problem(client.get("/api/v1/claims/", headers=headers), 401, "invalid-credentials")
     assert message in body["detail"]
     assert not User.objects.filter(fin__in=["5ABCD12", "7XYZ9K1"]).exists()

@@ -195,6 +195,12 @@ def test_an_unauthenticated_call_is_refused_in_the_callers_language(egov):
     response = Api(egov).get("/claims/", headers={"Accept-Language": "ru"})
     assert response.status_code == 401
     assert response.json()["title"] == "Требуется аутентификация."
+    assert "X-Citizen-Token" in response.json()["detail"] and "гражданина" in response.json()["detail"]
+    revoked = Api(egov).client.get("/api/v1/reasons/", headers={"Authorization": "ApiKey 0123.nope",
+                                                                "Accept-Language": "en-US"})
+    assert revoked.json()["detail"] == "The API key is unknown or revoked."
+    assert Api(egov).client.get("/api/v1/reasons/", headers={"Authorization": "ApiKey 0123.nope"}).json()[
+        "detail"] == "API açarı naməlumdur və ya ləğv edilib."
 
 
 # --- Pagination ----------------------------------------------------------------------------------------
