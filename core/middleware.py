@@ -50,19 +50,18 @@ class OutageMiddleware:
             return None
         import logging
 
-        from django.http import JsonResponse
+        from django.http import HttpResponse, JsonResponse
         from django.template.loader import render_to_string
         from django.utils.translation import gettext as _
 
         logging.getLogger(__name__).error("service unavailable: %s", type(exception).__name__, exc_info=exception)
         title = _("Xidmət müvəqqəti əlçatan deyil")
         detail = _("Sistemin bir hissəsi bir neçə dəqiqəlik bərpa olunur. Bir azdan yenidən cəhd edin.")
+        response: HttpResponse
         if request.path.startswith("/api/"):
             response = JsonResponse({"type": "about:blank", "title": title, "status": 503, "detail": detail},
                                     status=503, content_type="application/problem+json")
         else:
-            from django.http import HttpResponse
-
             response = HttpResponse(render_to_string("503.html", {"title": title, "detail": detail}), status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         response["Cache-Control"] = "no-store"
