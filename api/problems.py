@@ -23,6 +23,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from billing.gateway import BillingUnavailable
 from core.errors import ServiceError
 from core.middleware import OUTAGE_ERRORS, RETRY_AFTER_SECONDS
 
@@ -47,6 +48,7 @@ TITLES: dict[str, str] = {
     "idempotency-key-reused": "The Idempotency-Key was used for a different request.",
     "claim-refused": "The claim cannot be accepted.",
     "server-error": "Internal error.",
+    "billing-unavailable": "The billing system does not answer.",
     "service-unavailable": "The service is temporarily unavailable.",
 }
 
@@ -175,6 +177,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     request = context.get("request")
     if isinstance(exc, ServiceError):
         exc = problem_for(exc)
+    if isinstance(exc, BillingUnavailable):  # billing down or slow: the channel tries again later
+        exc = Problem(status_code=503, slug="billing-unavailable",
+                      detail=gettext("Billinq sistemi cavab vermir; bir neçə dəqiqədən sonra yenidən cəhd edin."))
+        exc.wait = 120
     if isinstance(exc, OUTAGE_ERRORS):  # the database or Redis restarting: the channel repeats the call
         logger.error("API: service unavailable (%s) on %s", type(exc).__name__,
                      request.get_full_path() if request else "?")
