@@ -71,6 +71,7 @@ LOCALISED_TITLES: dict[str, Any] = {
     "claim-refused": _("Müraciət qəbul edilə bilməz."),
     "server-error": _("Daxili xəta."),
     "billing-unavailable": _("Billinq sistemi cavab vermir."),
+    "service-unavailable": _("Xidmət müvəqqəti əlçatan deyil"),
 }
 
 
@@ -185,8 +186,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         logger.error("API: service unavailable (%s) on %s", type(exc).__name__,
                      request.get_full_path() if request else "?")
         set_rollback()
-        exc = Problem(status_code=503, slug="service-unavailable",
-                      detail="Part of the system is being restored; try again in a few minutes.")
+        exc = Problem(status_code=503, slug="service-unavailable", detail=gettext(
+            "Sistemin bir hissəsi bir neçə dəqiqəlik bərpa olunur. Bir azdan yenidən cəhd edin."))
         exc.wait = RETRY_AFTER_SECONDS
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

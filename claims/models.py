@@ -81,7 +81,6 @@ class Claim(models.Model):
     competent_body = models.ForeignKey("CompetentBody", null=True, blank=True, on_delete=models.PROTECT,
                                        related_name="claims", help_text="Where the claim was forwarded (art. 7.10)")
 
-
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="assigned_claims")
     registered_at = models.DateTimeField()

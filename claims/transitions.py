@@ -20,11 +20,11 @@ class ClaimStatus(models.TextChoices):
 class ClaimOutcome(models.TextChoices):
     CORRECTED = "corrected", _("Borc düzəldilib")
     REFUSED = "refused", _("İmtina edilib")
-
     # Art. 7.10: outside the utility's competence, forwarded to the competent body.
     REDIRECTED = "redirected", _("Aidiyyəti üzrə göndərilib")
     # Art. 8.1.4: a repeat appeal left unconsidered, with a reasoned answer.
     UNCONSIDERED = "unconsidered", _("Baxılmadan saxlanılıb")
+
 
 FINAL_STATUSES = frozenset({ClaimStatus.CLOSED, ClaimStatus.WITHDRAWN})
 OPEN_STATUSES = frozenset(ClaimStatus.values) - FINAL_STATUSES
