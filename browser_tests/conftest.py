@@ -122,4 +122,14 @@ def registered_claim(cast, account, claim_factory):
 def journey(page, live_server, cast):
     from .driver import Journey
 
-    return Journey(page=page, base=live_server.url, cast=cast)
+    return Journey(page=page, base=live_server.url, cast=cast, after_approval=post_approved_corrections)
+
+
+def post_approved_corrections() -> None:
+    """What a task worker does with an approved correction: post it to billing (the local
+    gateway here), which closes the claim as corrected and tells the citizen."""
+    from billing.models import Posting
+    from billing.services import posting_send
+
+    for pk in Posting.objects.filter(status="created").values_list("pk", flat=True):
+        posting_send(posting_id=pk)

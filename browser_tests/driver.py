@@ -69,6 +69,10 @@ class Journey:
     # The claim's operator, when the branch has several (routing picks the least loaded one);
     # None: the cast's operator.
     operator_of: Callable[[str], str] | None = None
+    # What the task workers do after the commission approves a correction: post it to billing,
+    # which closes the claim. Against a running site (make run, make stack) its workers do it and
+    # the citizen's page is reloaded until the claim is closed; the tests run the posting here.
+    after_approval: Callable[[], None] = field(default=lambda: None)
     log: list[str] = field(default_factory=list)
 
     # --- basics -----------------------------------------------------------------------------
@@ -225,8 +229,14 @@ class Journey:
     def citizen_outcome(self, number: str):
         """The closed claim's status page; opens the decision letter and returns its response."""
         self.go(f"/claims/{number}/")
+        letter = self.page.locator(f"a[href$='/claims/{number}/letter.pdf']")
+        for _ in range(30):  # the correction is being posted to billing: wait for the workers
+            if letter.count():
+                break
+            self.page.wait_for_timeout(1000)
+            self.go(f"/claims/{number}/")
         self._seen("status-closed")
-        href = self.page.locator(f"a[href$='/claims/{number}/letter.pdf']").get_attribute("href")
+        href = letter.get_attribute("href")
         assert href, "the closed claim's page links its decision letter"
         return self.page.request.get(self.base + href)
 
@@ -416,6 +426,7 @@ class Journey:
             amount.fill(proposed)
         self.submit(f"{form} button[type=submit]")
         self._seen("meeting-decided")
+        self.after_approval()
 
     # --- the whole story ---------------------------------------------------------------------
 

@@ -142,7 +142,7 @@ def test_operator_inspector_and_commission_bring_the_claim_to_a_decision(journey
 
     journey.member_approves(errors=True)
     expect(page.locator(".notice").first).to_contain_text(
-        f"Düzəliş təsdiq edildi, billinqə göndərildi; müraciət {number} bağlandı.")
+        f"Düzəliş təsdiq edildi və billinqə ötürülür; billinq qəbul edəndə müraciət {number} bağlanacaq.")
     assert seen_errors == ["claim-inspection-error", "visit-errors", "claim-correction-error", "agenda-error",
                            "meeting-approve-error"]
 
@@ -155,7 +155,9 @@ def test_operator_inspector_and_commission_bring_the_claim_to_a_decision(journey
     letter = journey.citizen_outcome(number)
     expect(page.locator("main .tag")).to_have_text("Başa çatıb")
     expect(page.locator("main")).to_contain_text("Borc düzəldilib")
-    expect(page.locator(".summary-list")).to_contain_text(f"{amount:.2f} AZN".replace(".", ","))  # az: decimal comma
+    # The outcome in words, never a negative amount (az: decimal comma).
+    expect(page.locator(".panel-outcome")).to_contain_text(f"Borcunuz {-amount:.2f} AZN azaldıldı".replace(".", ","))
+    expect(page.locator("main")).not_to_contain_text(f"{amount:.2f}".replace(".", ","))
     expect(page.locator("main a[href$='letter.pdf']")).to_have_text("Cavab məktubu (PDF)")
     assert letter.status == 200
     assert letter.headers["content-type"] == "application/pdf"

@@ -245,8 +245,8 @@ def decision_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except ServiceError as e:
             _add_error(form, e)
         else:
-            messages.success(request, _("Düzəliş təsdiq edildi, billinqə göndərildi; müraciət %(number)s bağlandı.")
-                             % {"number": item.claim.number})
+            messages.success(request, _("Düzəliş təsdiq edildi və billinqə ötürülür; billinq qəbul edəndə "
+                                        "müraciət %(number)s bağlanacaq.") % {"number": item.claim.number})
             return _back_to(item)
     return _meeting_page(request, selectors.meeting_get(pk=item.meeting_id), failed=form, status=400)
 
