@@ -4,18 +4,21 @@
 ``invoices.csv``, ``invoice_lines.csv`` and ``payments.csv`` (any of them; a daily delta has
 only what changed) in one transaction:
 
-1. every row of every file is read and checked (columns, dates, amounts, codes, duplicates
-   within the file); a problem is reported as ``file:line: column: reason``;
-2. the checked rows go into temporary staging tables (``COPY`` on PostgreSQL, prepared
-   ``INSERT``s on SQLite), one per file, with their line numbers;
+1. every row of every file is checked (columns, dates, amounts, codes, duplicates within the
+   file); on PostgreSQL a file is COPYed as it is (one COPY) and checked in SQL, and a file that
+   way does not take whole, and every file on SQLite, is read row by row in Python, which
+   reports each problem as ``file:line: column: reason``;
+2. the checked rows are in temporary staging tables, one per file, with their line numbers
+   (``INSERT … SELECT`` from the COPY, or prepared ``INSERT``s of the rows read in Python);
 3. what needs the database is checked there in SQL: unknown branches, accounts, meters and
    invoices (neither in the files nor already loaded), an invoice for a month that already
    has another invoice of the account;
 4. if anything was wrong, nothing is loaded (the transaction is rolled back) and every problem
    is returned; else each staging table is merged into its table with ``INSERT … ON CONFLICT
-   DO UPDATE`` on its natural key (subscriber code, meter serial, meter + day + source,
-   invoice number, invoice + meter, payment reference): loading the same file again changes
-   nothing, a delta updates what it names and adds what is new, never a duplicate.
+   DO UPDATE … WHERE`` a value differs, on its natural key (subscriber code, meter serial,
+   meter + day + source, invoice number, invoice + meter, payment reference): loading the same
+   file again changes nothing (and writes nothing), a delta updates what it names and adds what
+   is new, never a duplicate.
 
 ``export_directory(path)`` writes the local billing tables in the same format (``manage.py
 seed_demo --export DIR``).
@@ -28,13 +31,14 @@ import csv
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from . import models
 
@@ -55,15 +59,22 @@ class ImportFailed(Exception):
 
 # --- Values ---------------------------------------------------------------------------------------
 
-def _text(limit: int, *, required: bool = True) -> Callable[[str], str]:
-    def parse(raw: str) -> str:
+@dataclass(frozen=True)
+class _Text:
+    limit: int
+    required: bool = True
+
+    def __call__(self, raw: str) -> str:
         value = " ".join(raw.split())
-        if required and not value:
+        if self.required and not value:
             raise ValueError("empty")
-        if len(value) > limit:
-            raise ValueError(f"longer than {limit} characters")
+        if len(value) > self.limit:
+            raise ValueError(f"longer than {self.limit} characters")
         return value
-    return parse
+
+
+def _text(limit: int, *, required: bool = True) -> _Text:
+    return _Text(limit, required)
 
 
 def _code(raw: str) -> str:
@@ -80,15 +91,19 @@ def _fin(raw: str) -> str:
     return value
 
 
-def _choice(choices: Iterable[str]) -> Callable[[str], str]:
-    allowed = tuple(choices)
+@dataclass(frozen=True)
+class _Choice:
+    allowed: tuple[str, ...]
 
-    def parse(raw: str) -> str:
+    def __call__(self, raw: str) -> str:
         value = raw.strip()
-        if value not in allowed:
-            raise ValueError(f"{raw!r} is not one of {', '.join(allowed)}")
+        if value not in self.allowed:
+            raise ValueError(f"{raw!r} is not one of {', '.join(self.allowed)}")
         return value
-    return parse
+
+
+def _choice(choices: Iterable[str]) -> _Choice:
+    return _Choice(tuple(choices))
 
 
 def parse_day(raw: str) -> date:
@@ -378,11 +393,217 @@ def _stage(spec: Spec, rows: list[tuple[Any, ...]]) -> None:
             sql = f"INSERT INTO {qn(spec.staging)} ({columns}) VALUES ({placeholders})"  # noqa: S608 - our names
             for start in range(0, len(rows), 5000):
                 cursor.executemany(sql, rows[start:start + 5000])
-        # The checks look rows of other files up by their key (an account's code, a meter's serial).
-        key = ", ".join(qn(k) for k in spec.key)
-        cursor.execute(f"CREATE INDEX {qn(spec.staging + '_key')} ON {qn(spec.staging)} ({key})")
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {qn(spec.staging)}")
+
+
+def _index_staging(specs: Iterable[Spec]) -> None:
+    """The checks look rows of other files up by their key (an account's code, a meter's serial)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for spec in specs:
+            key = ", ".join(qn(k) for k in spec.key)
+            cursor.execute(f"CREATE INDEX {qn(spec.staging + '_key')} ON {qn(spec.staging)} ({key})")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {qn(spec.staging)}")
+
+
+# --- PostgreSQL: the files as they are, checked in SQL ---------------------------------------------
+#
+# On PostgreSQL the form of every line of a file is checked by one regular expression over its
+# text (``prepare``), the file is COPYed as text into a temporary table (one COPY per file, its
+# line numbers kept), and what the Python parsers above check of the values (days that exist,
+# lengths, sums, duplicates) is checked in SQL by the INSERT … SELECT into the typed staging
+# table. This way accepts a part of what the parsers accept, with the same values; a file it does
+# not take whole (a bad row, a duplicate, quoting, empty lines, an unusual encoding) is read again
+# by ``parse_file``, which gives the ``file:line: column: reason`` problems (or, if the file is
+# good after all, its rows).
+
+WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())  # what str.split() splits on
+
+
+def _iso_sql(s: str) -> str:
+    """A day's text (its form checked already) as YYYY-MM-DD."""
+    return (f"CASE WHEN strpos({s}, '.') > 0 THEN split_part({s}, '.', 3) || '-' || "
+            f"lpad(split_part({s}, '.', 2), 2, '0') || '-' || lpad(split_part({s}, '.', 1), 2, '0') ELSE {s} END")
+
+
+def _day_sql(v: str) -> str:
+    """The day of ``v`` (YYYY-MM-DD, month 01-12, day 01-31), NULL when there is no such day."""
+    month, day, year = f"substr({v}, 6, 2)", f"substr({v}, 9, 2)", f"substr({v}, 1, 4)::integer"
+    return (f"CASE WHEN {v} NOT LIKE '0000%' AND ({day}::integer <= 28 "
+            f"OR {month} IN ('01', '03', '05', '07', '08', '10', '12') OR ({month} <> '02' AND {day} <> '31') "
+            f"OR ({day} = '29' AND ({year} % 4 = 0 AND {year} % 100 <> 0 OR {year} % 400 = 0))) "
+            f"THEN {v}::date END")
+
+
+DAY_RE = (r"(?:[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+          r"|(?:0?[1-9]|[12][0-9]|3[01])\.(?:0?[1-9]|1[0-2])\.[0-9]{4})")
+
+
+@dataclass(frozen=True)
+class ColumnSql:
+    """A column of a file on the quick way: ``pattern`` (Python) is what its text may be, without
+    whitespace around it: a part of what the column's parser accepts; ``value`` (SQL) is what the
+    parser makes of that text (``s``: stripped, a day as YYYY-MM-DD), NULL when it would refuse it."""
+    pattern: str | None  # None: any text (a text column: its length is checked in SQL)
+    value: str
+    null_ok: str = "false"  # SQL, true when a NULL value is right (an empty optional day)
+
+
+def _column_sql(column: Column, s: str) -> ColumnSql:
+    parse = column.parse
+    if parse is _code:
+        return ColumnSql("[0-9A-Za-z-]{1,12}", s)
+    if parse is _fin:
+        return ColumnSql("(?:[0-9A-HJ-NP-Za-hj-np-z]{7})?", f"upper({s})")
+    if parse is parse_day:
+        return ColumnSql(DAY_RE, _day_sql(s))
+    if parse is _optional_day:
+        return ColumnSql(f"(?:{DAY_RE})?", f"CASE WHEN {s} <> '' THEN {_day_sql(s)} END", f"{s} = ''")
+    if parse is parse_money:  # the parser drops the spaces inside
+        return ColumnSql(r"(?:- *)?[0-9](?: *[0-9]){0,9}(?: *[.,] *[0-9](?: *[0-9])?)?",
+                         f"replace(replace({s}, ' ', ''), ',', '.')::numeric(12,2)")
+    if parse is _count:
+        return ColumnSql("[0-9]{1,9}", f"{s}::integer")
+    if parse is _flag:
+        return ColumnSql("(?:[01]|[Tt][Rr][Uu][Ee]|[Yy](?:[Ee][Ss])?|[Ff][Aa][Ll][Ss][Ee]|[Nn][Oo]?)?",
+                         f"lower({s}) IN ('1', 'true', 'yes', 'y')")
+    if isinstance(parse, _Choice):
+        return ColumnSql(f"(?:{'|'.join(re.escape(a) for a in parse.allowed)})", s)
+    if isinstance(parse, _Text):  # ``s`` has its inner whitespace collapsed already
+        return ColumnSql(None, f"CASE WHEN char_length({s}) <= {parse.limit}"
+                               f"{f' AND {s} <> {_EMPTY}' if parse.required else ''} THEN {s} END")
+    raise NotImplementedError(column.name)
+
+
+ROW_CHECKS_SQL: dict[str, str] = {
+    "meters": "(removed_on IS NULL OR removed_on >= installed_on)",
+    "invoices": "water_amount + sewerage_amount = total AND period_start <= period_end",
+}
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A file that may take the quick way: its text in UTF-8, its header, whether it has whitespace
+    other than single spaces."""
+    payload: bytes
+    header: list[str]
+    delimiter: str
+    messy: bool
+
+
+def prepare(spec: Spec, path: Path, encoding: str | None) -> Ready | None:
+    """What ``_copy_checked`` needs of ``path``, or None when the file is to be read by
+    ``parse_file``. No database: runs in a thread while the previous file is in PostgreSQL."""
+    enc = ENCODINGS.get((encoding or "").lower(), encoding) if encoding else None
+    data = path.read_bytes()
+    try:
+        if enc is None:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = data.decode("cp1254")
+        elif enc in ("utf-8-sig", "cp1254"):
+            text = data.decode(enc)
+        else:
+            return None
+    except UnicodeDecodeError:
+        return None
+    text = text.rstrip("\n")  # empty lines at the end are skipped
+    # One record per line (no quotes, no empty lines): then a row's line is its place in the file.
+    if "\n" not in text or any(c in text for c in ('"', "\r", "\n\n", "\\.", "\x00")):
+        return None
+    header_line, body = text.split("\n", 1)
+    delimiter = _dialect(header_line)
+    header = [h.strip().lower() for h in header_line.split(delimiter)]
+    names = {c.name for c in spec.columns}
+    if (len(set(header)) != len(header) or any(h not in names for h in header)
+            or any(c.required and c.name not in header for c in spec.columns)):
+        return None
+    columns = {c.name: (i, c, _column_sql(c, f"s{i}")) for i, c in enumerate(spec.columns)}
+    # Whitespace other than single spaces (tabs, no-break spaces, runs): the values are stripped and
+    # the texts collapsed in SQL as str.split() does.
+    other_spaces = [c for c in WHITESPACE if c not in (delimiter, "\n", " ")]
+    others = "".join(re.escape(c) for c in other_spaces)
+    messy = "  " in body or any(c in body for c in other_spaces)
+    # Every line has the header's fields, each of its column's form: one regular expression (in C)
+    # over the whole file; a file with a line of another form is read in Python.
+    around = f"[ {others}]*" if messy else " ?"
+    any_text = f"[^\n{re.escape(delimiter)}]*"
+    line = re.escape(delimiter).join(
+        any_text if columns[h][2].pattern is None else f"{around}{columns[h][2].pattern}{around}" for h in header)
+    if re.fullmatch(f"{line}(?:\n{line})*", body) is None:
+        return None
+    return Ready(text.encode("utf-8"), header, delimiter, messy)
+
+
+def _copy_checked(spec: Spec, ready: Ready | None) -> int | None:
+    """COPY and check a prepared file into ``spec``'s staging table; the number of rows, or None
+    when the file is to be read by ``parse_file`` (the staging table is left empty then)."""
+    import psycopg
+
+    if ready is None:
+        return None
+    header, messy = ready.header, ready.messy
+    columns = {c.name: (i, c, _column_sql(c, f"s{i}")) for i, c in enumerate(spec.columns)}
+    qn = connection.ops.quote_name
+    raw, staging = qn(f"raw_billing_{spec.name}"), qn(spec.staging)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {raw}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {raw} (line integer GENERATED ALWAYS AS IDENTITY (START 2), "
+                       f"{', '.join(f'{qn(h)} text' for h in header)})")
+        try:
+            with transaction.atomic(), cursor.cursor.copy(
+                    f"COPY {raw} ({', '.join(qn(h) for h in header)}) FROM STDIN (FORMAT csv, HEADER true, "
+                    f"DELIMITER {_DELIMITERS[ready.delimiter]}, ENCODING 'UTF8')") as copy:
+                copy.write(ready.payload)
+        except (psycopg.Error, DatabaseError):
+            cursor.execute(f"DROP TABLE IF EXISTS {raw}")
+            return None
+        # 1: the texts without whitespace around them; 2: days as YYYY-MM-DD, texts with their inner
+        # whitespace collapsed; 3: the values, NULL where wrong. (OFFSET 0: each level computed once.)
+        strip = f"btrim(%s, '{WHITESPACE}')" if messy else "btrim(%s)"
+        level1 = ", ".join(f"{strip % f'coalesce({qn(c.name)}, {_EMPTY})' if c.name in header else _EMPTY} AS s{i}"
+                           for i, c in enumerate(spec.columns))
+        level2 = ", ".join(
+            f"{_iso_sql(f's{i}')} AS s{i}" if c.parse in (parse_day, _optional_day)
+            else f"regexp_replace(s{i}, '[{WHITESPACE}]+', ' ', 'g') AS s{i}" if messy and isinstance(c.parse, _Text)
+            else f"s{i}" for i, c in enumerate(spec.columns))
+        level3, conditions = [], []
+        for i, _c, sql in columns.values():
+            level3.append(f"{sql.value} AS v{i}")
+            if sql.null_ok != "false":
+                level3.append(f"{sql.null_ok} AS n{i}")
+                conditions.append(f"(v{i} IS NOT NULL OR n{i})")
+            else:
+                conditions.append(f"v{i} IS NOT NULL")
+        row_check = ROW_CHECKS_SQL.get(spec.name)
+        if row_check:
+            for name, (i, _c, _sql) in columns.items():
+                row_check = re.sub(rf"\b{name}\b", f"v{i}", row_check)
+            conditions.append(row_check)
+        cursor.execute(
+            f"INSERT INTO {staging} (line, {', '.join(qn(c.name) for c in spec.columns)}) "  # noqa: S608 - our names
+            f"SELECT line, {', '.join(f'v{i}' for i in range(len(spec.columns)))} "
+            f"FROM (SELECT line, {', '.join(level3)} FROM (SELECT line, {level2} FROM "
+            f"(SELECT line, {level1} FROM {raw} OFFSET 0) l1 OFFSET 0) l2 OFFSET 0) t "
+            f"WHERE {' AND '.join(conditions)}")
+        staged = cursor.rowcount
+        cursor.execute(f"SELECT count(*) FROM {raw}")  # noqa: S608 - our names
+        total = cursor.fetchone()[0]
+        cursor.execute(f"DROP TABLE {raw}")
+        good = staged == total
+        for key in (spec.key, *spec.unique_also) if good else ():
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {staging} GROUP BY "  # noqa: S608 - our names
+                           f"{', '.join(qn(k) for k in key)} HAVING count(*) > 1)")
+            good = good and not cursor.fetchone()[0]
+        if not good:
+            cursor.execute(f"TRUNCATE {staging}")
+            return None
+    return int(total)
+
+
+_EMPTY = "''"
+_DELIMITERS = {";": "';'", ",": "','", "\t": "E'\\t'"}
 
 
 # What the database must confirm, per file: (SQL selecting the failing line and a value, reason).
@@ -485,6 +706,20 @@ MERGES: dict[str, str] = {
         ON CONFLICT (reference) WHERE NOT (reference = '') DO UPDATE SET account_id = excluded.account_id,
             paid_on = excluded.paid_on, amount = excluded.amount""",
 }
+
+
+def _only_changed(sql: str, vendor: str) -> str:
+    """The merge, updating a row only when a value differs (a re-run writes nothing)."""
+    table = re.search(r"INSERT INTO (\w+)", sql).group(1)  # type: ignore[union-attr]
+    columns = re.findall(r"(\w+) = excluded\.\1", sql)
+    if vendor == "postgresql":
+        changed = (f"({', '.join(f'{table}.{c}' for c in columns)}) IS DISTINCT FROM "
+                   f"({', '.join(f'excluded.{c}' for c in columns)})")
+    else:
+        changed = " OR ".join(f"{table}.{c} IS NOT excluded.{c}" for c in columns)
+    return f"{sql} WHERE {changed}"
+
+
 TABLES: dict[str, type[Any]] = {"branches": models.Branch, "accounts": models.Account, "meters": models.Meter,
                                 "readings": models.Reading,
           "invoices": models.Invoice, "invoice_lines": models.InvoiceLine, "payments": models.Payment}
@@ -513,7 +748,6 @@ def import_directory(directory: Path, *, encoding: str | None = None,
     present = [s for s in SPECS if (directory / s.filename).is_file()]
     if not present:
         raise ImportFailed([f"{directory}: none of {', '.join(s.filename for s in SPECS)} is there"])
-    parsed: dict[str, Parsed] = {}
     problems: list[str] = []
     seconds: dict[str, float] = {}
     clock = time.monotonic()
@@ -524,22 +758,30 @@ def import_directory(directory: Path, *, encoding: str | None = None,
         seconds[name] = seconds.get(name, 0.0) + now - clock
         clock = now
 
-    for spec in present:
-        path = directory / spec.filename
-        tick = progress(spec.filename, count_lines(path)) if progress is not None else None
-        parsed[spec.name] = parse_file(spec, path, encoding=encoding, progress=tick)
-        problems += parsed[spec.name].problems
-    if problems:
-        raise ImportFailed(problems)
-    lap("check")
-
     results: list[FileResult] = []
+    staged: dict[str, int] = {}
     with transaction.atomic():
         for spec in SPECS:  # every staging table exists, empty when its file is absent
             _create_staging(spec)
-            if spec.name in parsed:
-                _stage(spec, parsed[spec.name].rows)
-        lap("stage")
+        quick = connection.vendor == "postgresql"
+        with ThreadPoolExecutor(max_workers=1) as pool:  # the next file is read while one is in PostgreSQL
+            readies = [pool.submit(prepare, spec, directory / spec.filename, encoding) if quick else None
+                       for spec in present]
+            for spec, ready in zip(present, readies, strict=True):
+                path = directory / spec.filename
+                rows = _copy_checked(spec, ready.result()) if ready is not None else None
+                if rows is None:  # read and checked row by row: SQLite, or a file the SQL did not take whole
+                    tick = progress(spec.filename, count_lines(path)) if progress is not None else None
+                    parsed = parse_file(spec, path, encoding=encoding, progress=tick)
+                    problems += parsed.problems
+                    if not parsed.problems:
+                        _stage(spec, parsed.rows)
+                    rows = len(parsed.rows)
+                staged[spec.name] = rows
+        if problems:  # the transaction is rolled back: the staging tables and nothing else
+            raise ImportFailed(problems)
+        _index_staging(present)
+        lap("check and stage")
         with connection.cursor() as cursor:
             for spec in present:
                 for sql, reason in REFERENCES[spec.name]:
@@ -552,13 +794,14 @@ def import_directory(directory: Path, *, encoding: str | None = None,
                 table = TABLES[spec.name]
                 before = table.objects.count()
                 if spec.name == "branches":  # a handful of rows, edited by staff too: through the ORM
-                    for _line, code, name, region, zone in parsed[spec.name].rows:
+                    cursor.execute("SELECT code, name, region, tariff_zone FROM staging_billing_branches ORDER BY line")
+                    for code, name, region, zone in cursor.fetchall():
                         models.Branch.objects.update_or_create(code=code, defaults={
                             "name": name, "region": region, "zone": zone})
                 else:
-                    cursor.execute(MERGES[spec.name])
+                    cursor.execute(_only_changed(MERGES[spec.name], connection.vendor))
                 added = table.objects.count() - before
-                rows = len(parsed[spec.name].rows)
+                rows = staged[spec.name]
                 results.append(FileResult(spec.filename, rows, added, rows - added))
         _drop_staging()
     lap("merge")

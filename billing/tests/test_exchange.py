@@ -211,3 +211,90 @@ def test_an_empty_directory_is_refused(tmp_path):
     with pytest.raises(ImportFailed, match="nothing was loaded") as failed:
         import_directory(tmp_path)
     assert "none of branches.csv, accounts.csv" in failed.value.problems[0]
+
+
+# --- The checks in SQL (PostgreSQL) and in Python agree -------------------------------------------
+
+def table_rows() -> dict[str, list[tuple[object, ...]]]:
+    return {
+        "accounts": sorted(b.Account.objects.values_list(
+            "subscriber_code", "holder_kind", "holder_fin", "holder_name", "address", "branch__code", "category",
+            "zone", "opened_on")),
+        "meters": sorted(b.Meter.objects.values_list("serial_number", "account__subscriber_code", "seal_number",
+                                                     "installed_on", "removed_on")),
+        "readings": sorted(b.Reading.objects.values_list("meter__serial_number", "taken_on", "value", "source")),
+        "invoices": sorted(b.Invoice.objects.values_list(
+            "number", "account__subscriber_code", "period", "period_start", "period_end", "issued_on", "due_on",
+            "consumption", "water_amount", "sewerage_amount", "total")),
+        "lines": sorted(b.InvoiceLine.objects.values_list("invoice__number", "meter__serial_number",
+                                                          "previous_reading", "current_reading", "estimated",
+                                                          "consumption")),
+        "payments": sorted(b.Payment.objects.values_list("reference", "account__subscriber_code", "paid_on",
+                                                         "amount")),
+    }
+
+
+def test_the_sql_checks_load_the_same_values_as_the_python_parsers(tmp_path, branch, monkeypatch):
+    """Spaces around and inside values, day-first and one-digit dates, a leap day, commas and
+    spaces in amounts, lower-case FINs and flags: the rows the files load on PostgreSQL (checked
+    in SQL) are the rows the Python parsers give. A file the SQL does not take whole (a basic ISO
+    date only Python reads) is read in Python, and loads too."""
+    from billing import exchange
+
+    files = tmp_path / "tricky"
+    write(files, "accounts.csv", ACCOUNTS_HEADER
+          + f" 7100001 ;person; 5abcd12 ;  Əliyev\t Rəşad  ;Bakı,  ev 1;{branch.code};household; other ;1.2.2015\n"
+          + f"7100002;organisation;;\u00a0Su  MMC;Bakı, ev 2 ;{branch.code};non_household;baku_area;29.02.2016\n")
+    write(files, "meters.csv", "serial_number;subscriber_code;seal_number;installed_on;removed_on\n"
+          "M-1;7100001;PL-1;2020-01-01;\nM-2;7100002; PL-2 ;2016-03-01;2024-02-29\n")
+    write(files, "readings.csv", "serial_number;taken_on;value;source\nM-1;20260101;007;controller\n"
+          "M-2;2016-03-01;0;inspection\n")
+    write(files, "invoices.csv", "number;subscriber_code;period;period_start;period_end;issued_on;due_on;"
+          "consumption;water_amount;sewerage_amount;total\n"
+          "F-1;7100001;01.10.2026;16.09.2026;15.10.2026;2026-10-16;5.11.2026;12;1 000,50;234;1234.50\n"
+          "F-2;7100002;2026-10-01;2026-09-16;2026-10-15;2026-10-16;2026-11-05;0;-3;0,5;-2.5\n")
+    write(files, "invoice_lines.csv", "invoice_number;serial_number;previous_reading;current_reading;estimated;"
+          "consumption\nF-1;M-1;0;12;Yes;12\nF-2;M-2;5;5;;0\n")
+    write(files, "payments.csv", "reference;subscriber_code;paid_on;amount\nP-1;7100001;2026-11-01;12,4\n"
+                                 "P-2;7100002;01.11.2026; -3 \n")
+    taken: list[str] = []
+    copy_checked = exchange._copy_checked
+
+    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
+        rows = copy_checked(spec, ready)
+        if rows is not None:
+            taken.append(spec.name)
+        return rows
+
+    monkeypatch.setattr(exchange, "_copy_checked", spy)
+    run_import(files)
+    loaded = table_rows()
+    assert loaded["accounts"][0][2:5] == ("5ABCD12", "Əliyev Rəşad", "Bakı, ev 1")
+    assert loaded["accounts"][1][3] == "Su MMC"
+    assert loaded["invoices"][0][8:] == (Decimal("1000.50"), Decimal("234.00"), Decimal("1234.50"))
+    assert loaded["readings"][0][1:3] == (date(2026, 1, 1), 7)
+    if connection_vendor() == "postgresql":
+        assert taken == ["accounts", "meters", "invoices", "invoice_lines", "payments"]  # readings: in Python
+
+    wipe_accounts()
+    monkeypatch.setattr(exchange, "_copy_checked", lambda spec, ready: None)
+    run_import(files)
+    assert table_rows() == loaded
+
+
+def connection_vendor() -> str:
+    from django.db import connection
+
+    return connection.vendor
+
+
+def test_a_quoted_file_and_a_day_that_does_not_exist_are_read_in_python(tmp_path, branch):
+    files = tmp_path / "quoted"
+    write(files, "accounts.csv", ACCOUNTS_HEADER.replace(";", ",")
+          + f'7100003,person,5ABCD12,"Əliyev, Rəşad","Bakı, ev 1",{branch.code},household,other,2015-01-01\n')
+    run_import(files)
+    assert b.Account.objects.get(subscriber_code="7100003").holder_name == "Əliyev, Rəşad"
+    write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7100004", branch, opened="29.02.2015"))
+    assert failed_import(files) == ["accounts.csv:2: opened_on: not a date (YYYY-MM-DD or DD.MM.YYYY): '29.02.2015'"]
+    write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7100005", branch) + "7100006;person;5ABCD12\n")
+    assert failed_import(files) == ["accounts.csv:3: 3 fields, the header has 9"]
