@@ -110,7 +110,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 # Connections only to public addresses (api.urlguard), no redirects.
-_opener = urllib.request.build_opener(_NoRedirects, PublicHTTPSHandler, PublicHTTPHandler)
+webhook_opener = urllib.request.build_opener(_NoRedirects, PublicHTTPSHandler, PublicHTTPHandler)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
@@ -119,7 +119,7 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tup
     check_webhook_url(url)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked above
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with webhook_opener.open(request, timeout=timeout) as response:
             return response.status, ""
     except urllib.error.HTTPError as e:
         e.close()

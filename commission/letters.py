@@ -172,6 +172,25 @@ def _date(value: date) -> str:
     return format_day(value)
 
 
+def _letterhead(t: dict[str, Any], styles: Any, org: dict[str, Any], *, dated: date, to: str,
+                address: str) -> list[Any]:
+    """The top of every letter: the utility, its contacts, the date, the addressee."""
+    return [
+        Paragraph(escape(str(org["name"])), styles["org"]),
+        Paragraph(escape(t["service"] or str(org.get("service_name", ""))), styles["base"]),
+        Paragraph(escape(t["contacts"].format(phone=org.get("phone", ""), email=org.get("email", ""),
+                                              website=org.get("website", ""))), styles["small"]),
+        Spacer(1, 3 * mm),
+        HRFlowable(width="100%", thickness=1.2, color=colors.HexColor(str(org.get("brand_colour") or "#0b5ea8"))),
+        Spacer(1, 4 * mm),
+        Paragraph(f"{t['date']}: {_date(dated)}", styles["right"]),
+        Spacer(1, 2 * mm),
+        Paragraph(f"<b>{t['to']}:</b> {escape(to)}", styles["base"]),
+        Paragraph(f"<b>{t['address']}:</b> {escape(address)}", styles["base"]),
+        Spacer(1, 6 * mm),
+    ]
+
+
 def _money(value: Decimal | None) -> str:
     if value is None:
         return "—"
@@ -241,18 +260,7 @@ def decision_letter_pdf(*, item: AgendaItem, new_balance: Decimal | None = None)
             period = f"{month} ({period})" if period else month
 
         story: list[Any] = [
-            Paragraph(escape(str(org["name"])), styles["org"]),
-            Paragraph(escape(t["service"] or str(org.get("service_name", ""))), styles["base"]),
-            Paragraph(escape(t["contacts"].format(phone=org.get("phone", ""), email=org.get("email", ""),
-                                                  website=org.get("website", ""))), styles["small"]),
-            Spacer(1, 3 * mm),
-            HRFlowable(width="100%", thickness=1.2, color=colors.HexColor(str(org.get("brand_colour") or "#0b5ea8"))),
-            Spacer(1, 4 * mm),
-            Paragraph(f"{t['date']}: {_date(decided_on)}", styles["right"]),
-            Spacer(1, 2 * mm),
-            Paragraph(f"<b>{t['to']}:</b> {escape(_citizen_name(item))}", styles["base"]),
-            Paragraph(f"<b>{t['address']}:</b> {escape(claim.address)}", styles["base"]),
-            Spacer(1, 6 * mm),
+            *_letterhead(t, styles, org, dated=decided_on, to=_citizen_name(item), address=claim.address),
             Paragraph(t["title"], styles["title"]),
             Paragraph(t["intro"].format(**values), styles["base"]),
             Paragraph(t["particulars"], styles["h"]),
@@ -453,18 +461,7 @@ def ending_letter_pdf(*, claim: Claim, event: ClaimEvent | None = None, balance:
         answer = body.format(**values) if body else escape(event_text(event))
         reason = claim.outcome_reason or event.note
         story: list[Any] = [
-            Paragraph(escape(str(org["name"])), styles["org"]),
-            Paragraph(escape(common["service"] or str(org.get("service_name", ""))), styles["base"]),
-            Paragraph(escape(common["contacts"].format(phone=org.get("phone", ""), email=org.get("email", ""),
-                                                       website=org.get("website", ""))), styles["small"]),
-            Spacer(1, 3 * mm),
-            HRFlowable(width="100%", thickness=1.2, color=colors.HexColor(str(org.get("brand_colour") or "#0b5ea8"))),
-            Spacer(1, 4 * mm),
-            Paragraph(f"{common['date']}: {_date(closed_on)}", styles["right"]),
-            Spacer(1, 2 * mm),
-            Paragraph(f"<b>{common['to']}:</b> {escape(_claim_citizen_name(claim))}", styles["base"]),
-            Paragraph(f"<b>{common['address']}:</b> {escape(claim.address)}", styles["base"]),
-            Spacer(1, 6 * mm),
+            *_letterhead(common, styles, org, dated=closed_on, to=_claim_citizen_name(claim), address=claim.address),
             Paragraph(escape(title), styles["title"]),
             Paragraph(t["intro"].format(**values), styles["base"]),
             Paragraph(common["particulars"], styles["h"]),

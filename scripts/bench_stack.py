@@ -35,17 +35,13 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import io
 import json
 import os
-import random
 import re
 import shutil
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -58,57 +54,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from prometheus_client.parser import text_string_to_metric_families
 
 BASE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE))
+from stack_tests.client import Answer, http, meter_photo, multipart  # noqa: E402 - after the path
+
 PY = str(BASE / ".venv" / "bin" / "python")
 CHANNEL = "api"
 HIGH_RATE = 10_000_000  # per minute: the channel's limits never throttle the benchmark
-
-
-# --- HTTP -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    status: int
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode())
-
-
-def http(method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 60) -> Answer:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Answer(response.status, response.read())
-    except urllib.error.HTTPError as e:
-        return Answer(e.code, e.read())
-
-
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    out = io.BytesIO()
-    for name, value in fields.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, (filename, data, content_type) in files.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                  f"Content-Type: {content_type}\r\n\r\n".encode())
-        out.write(data + b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
-
-
-def meter_photo(seed: int) -> bytes:
-    from PIL import Image
-
-    rng = random.Random(seed)
-    image = Image.new("RGB", (960, 720), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-    for _ in range(40):
-        x, y = rng.randrange(900), rng.randrange(660)
-        image.paste((rng.randrange(256), rng.randrange(256), rng.randrange(256)), (x, y, x + 60, y + 60))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
 
 
 # --- The stack and the channel ----------------------------------------------------------------
@@ -162,7 +113,7 @@ class Channel:
         return headers
 
     def get(self, path: str, fin: str | None = None) -> Answer:
-        return http("GET", f"{self.stack.site}/api/v1{path}", headers=self.headers(fin))
+        return http("GET", f"{self.stack.site}/api/v1{path}", headers=self.headers(fin), timeout=60)
 
 
 @dataclass
@@ -385,7 +336,7 @@ def main() -> int:
                              "channel API read"),
     }
     for path, (headers, _) in targets.items() if args.connections.strip() else ():
-        answer = http("GET", f"{stack.site}{path}", headers=headers)
+        answer = http("GET", f"{stack.site}{path}", headers=headers, timeout=60)
         if answer.status != 200:
             raise SystemExit(f"bench: {path} answered {answer.status}: {answer.body[:300]!r}")
         # A few seconds of warm-up: the processes' first requests (imports, connections).

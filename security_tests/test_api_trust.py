@@ -168,8 +168,8 @@ def test_a_stored_private_url_is_not_called_and_its_answer_never_kept(
 
 def test_the_connection_itself_refuses_a_private_peer(strict, webhook_endpoint):
     # A name that passed the check and later resolves inside (DNS rebinding) meets this check.
-    from api.webhooks import _opener
+    from api.webhooks import webhook_opener
 
     with pytest.raises(UnsafeUrl):
-        _opener.open(webhook_endpoint.url, data=b"{}", timeout=5)
+        webhook_opener.open(webhook_endpoint.url, data=b"{}", timeout=5)
     assert webhook_endpoint.requests == []

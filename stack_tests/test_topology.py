@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import email
 import email.policy
-import io
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -42,6 +38,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from stack_tests.client import Answer, http, meter_photo, multipart
 
 BASE = Path(__file__).resolve().parent.parent
 PY = str(BASE / ".venv" / "bin" / "python")
@@ -57,52 +55,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode())
-
-
-def http(method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 30) -> Answer:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback
-            return Answer(response.status, dict(response.headers.items()), response.read())
-    except urllib.error.HTTPError as e:
-        return Answer(e.code, dict(e.headers.items()), e.read())
-
-
-def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
-    boundary = uuid.uuid4().hex
-    out = io.BytesIO()
-    for name, value in fields.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, (filename, data, content_type) in files.items():
-        out.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                  f"Content-Type: {content_type}\r\n\r\n".encode())
-        out.write(data + b"\r\n")
-    out.write(f"--{boundary}--\r\n".encode())
-    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
-
-
-def meter_photo(seed: int) -> bytes:
-    from PIL import Image
-
-    rng = random.Random(seed)
-    image = Image.new("RGB", (960, 720), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-    for _ in range(40):
-        x, y = rng.randrange(900), rng.randrange(660)
-        image.paste((rng.randrange(256), rng.randrange(256), rng.randrange(256)), (x, y, x + 60, y + 60))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue()
 
 
 @dataclass
