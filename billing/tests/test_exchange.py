@@ -298,3 +298,93 @@ def test_a_quoted_file_and_a_day_that_does_not_exist_are_read_in_python(tmp_path
     assert failed_import(files) == ["accounts.csv:2: opened_on: not a date (YYYY-MM-DD or DD.MM.YYYY): '29.02.2015'"]
     write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7100005", branch) + "7100006;person;5ABCD12\n")
     assert failed_import(files) == ["accounts.csv:3: 3 fields, the header has 9"]
+
+
+# --- The quick way on PostgreSQL: a plain file COPYed as it is ------------------------------------
+
+def test_a_plain_export_loads_the_rows_the_python_parsers_give(seed_export, monkeypatch):
+    """The seed export (ISO days, points before the qaepiks, no spaces around values) is COPYed
+    straight into the typed staging tables on PostgreSQL; what it loads is what the files give
+    when every row is read in Python."""
+    from billing import exchange
+
+    copied: list[str] = []
+    copy_direct = exchange._copy_direct
+
+    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
+        rows = copy_direct(spec, ready)
+        copied.append(spec.name)
+        return rows
+
+    monkeypatch.setattr(exchange, "_copy_direct", spy)
+    wipe_accounts()
+    run_import(seed_export)
+    loaded = table_rows()
+    if connection_vendor() == "postgresql":
+        assert copied == [s.name for s in SPECS]
+
+    wipe_accounts()
+    monkeypatch.setattr(exchange, "_copy_checked", lambda spec, ready: None)
+    run_import(seed_export)
+    assert table_rows() == loaded
+    assert sum(len(rows) for rows in loaded.values()) > 1000
+
+
+def test_what_only_the_database_sees_in_a_plain_file_is_reported_by_line(tmp_path, branch, monkeypatch):
+    """A day that does not exist, year 0, a name too long and a duplicate in files whose every
+    value has the plain form: the COPY fails on them, the files are read in Python, each problem
+    is reported on its line and nothing is loaded."""
+    from billing import exchange
+
+    tried: list[str] = []
+    copy_direct = exchange._copy_direct
+
+    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
+        tried.append(spec.name)
+        return copy_direct(spec, ready)
+
+    monkeypatch.setattr(exchange, "_copy_direct", spy)
+    files = tmp_path / "plain"
+    long_name = "Ə" * 201
+    write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7000001", branch)
+          + account_row("7000002", branch, opened="2015-02-29")
+          + account_row("7000003", branch).replace("Əliyev Rəşad", long_name)
+          + account_row("7000001", branch))
+    write(files, "readings.csv", "serial_number;taken_on;value;source\nM-1;0000-01-01;5;controller\n")
+    before = counts()
+    assert failed_import(files) == [
+        "accounts.csv:3: opened_on: not a date (YYYY-MM-DD or DD.MM.YYYY): '2015-02-29'",
+        "accounts.csv:4: holder_name: longer than 200 characters",
+        "accounts.csv:5: subscriber_code: duplicate of line 2",
+        "readings.csv:2: taken_on: not a date (YYYY-MM-DD or DD.MM.YYYY): '0000-01-01'",
+    ]
+    assert counts() == before
+    if connection_vendor() == "postgresql":
+        assert tried == ["accounts", "readings"]
+
+
+def foreign_keys() -> list[tuple[str, str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                       "WHERE contype = 'f' AND conrelid::regclass::text LIKE 'billing_%%' ORDER BY 1, 2")
+        return cursor.fetchall()
+
+
+def test_a_first_load_keeps_every_foreign_key_and_it_refuses_an_orphan(seed_export):
+    """A load into empty tables takes their foreign keys off for the merge and puts them back,
+    checked, in the same transaction."""
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the foreign keys are taken off on PostgreSQL only")
+    keys = foreign_keys()
+    assert len(keys) >= 7
+    wipe_accounts()
+    run_import(seed_export)
+    assert foreign_keys() == keys
+    meter = b.Meter.objects.order_by("pk").last()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        b.Reading.objects.create(meter_id=meter.pk + 1000, taken_on=TODAY, value=1, source="controller")
+        connection.check_constraints()
