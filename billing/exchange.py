@@ -5,11 +5,12 @@
 only what changed) in one transaction:
 
 1. every row of every file is checked (columns, dates, amounts, codes, duplicates within the
-   file); on PostgreSQL a file is COPYed as it is (one COPY) and checked in SQL, and a file that
-   way does not take whole, and every file on SQLite, is read row by row in Python, which
-   reports each problem as ``file:line: column: reason``;
-2. the checked rows are in temporary staging tables, one per file, with their line numbers
-   (``INSERT … SELECT`` from the COPY, or prepared ``INSERT``s of the rows read in Python);
+   file); on PostgreSQL a file is COPYed as it is (one COPY) into its typed staging table, or
+   as text and converted in SQL, and a file neither way takes whole, and every file on SQLite,
+   is read row by row in Python, which reports each problem as ``file:line: column: reason``;
+2. the checked rows are in temporary staging tables, one per file, with their line numbers and
+   a unique index on each key (the COPY, ``INSERT … SELECT`` from the COPY, or prepared
+   ``INSERT``s of the rows read in Python);
 3. what needs the database is checked there in SQL: unknown branches, accounts, meters and
    invoices (neither in the files nor already loaded), an invoice for a month that already
    has another invoice of the account;
@@ -18,7 +19,8 @@ only what changed) in one transaction:
    DO UPDATE … WHERE`` a value differs, on its natural key (subscriber code, meter serial,
    meter + day + source, invoice number, invoice + meter, payment reference): loading the same
    file again changes nothing (and writes nothing), a delta updates what it names and adds what
-   is new, never a duplicate.
+   is new, never a duplicate. A table still empty takes plain ``INSERT … SELECT``; on PostgreSQL
+   its foreign keys are dropped for it and added again (checked) in the same transaction.
 
 ``export_directory(path)`` writes the local billing tables in the same format (``manage.py
 seed_demo --export DIR``).
@@ -418,10 +420,12 @@ def _index_staging(spec: Spec) -> None:
 # --- PostgreSQL: the files as they are, checked in SQL ---------------------------------------------
 #
 # On PostgreSQL the form of every line of a file is checked by one regular expression over its
-# text (``prepare``), the file is COPYed as text into a temporary table (one COPY per file, its
-# line numbers kept), and what the Python parsers above check of the values (days that exist,
-# lengths, sums, duplicates) is checked in SQL by the INSERT … SELECT into the typed staging
-# table. This way accepts a part of what the parsers accept, with the same values; a file it does
+# text (``prepare``). A file of plain values is COPYed straight into its typed staging table
+# (``_copy_direct``): the table's types, lengths and NOT NULLs, a query and unique indexes check
+# what the parsers above check of the values. Another file is COPYed as text into a temporary
+# table (one COPY per file, its line numbers kept), and its values (days that exist, lengths,
+# sums) are checked and converted in SQL by the INSERT … SELECT into the staging table
+# (``_copy_converted``). Either way accepts a part of what the parsers accept, with the same values; a file it does
 # not take whole (a bad row, a duplicate, quoting, empty lines, an unusual encoding) is read again
 # by ``parse_file``, which gives the ``file:line: column: reason`` problems (or, if the file is
 # good after all, its rows).
@@ -607,14 +611,17 @@ def _copy_checked(spec: Spec, ready: Ready | None) -> int | None:
     return rows
 
 
+def _empty_is_text(parse: Callable[[str], Any]) -> bool:
+    return parse is _fin or (isinstance(parse, _Text) and not parse.required)
+
+
 def _copy_direct(spec: Spec, ready: Ready) -> int:
     """The file COPYed as it is into the typed staging table (its rows numbered by the table)."""
     qn = connection.ops.quote_name
     staging = qn(spec.staging)
     by_name = {c.name: c for c in spec.columns}
     # An empty FIN (or optional text) is an empty text, not a NULL.
-    empty_texts = [qn(h) for h in ready.header if by_name[h].parse is _fin
-                   or (isinstance(by_name[h].parse, _Text) and not by_name[h].parse.required)]
+    empty_texts = [qn(h) for h in ready.header if _empty_is_text(by_name[h].parse)]
     options = f", FORCE_NOT_NULL ({', '.join(empty_texts)})" if empty_texts else ""
     with connection.cursor() as cursor:
         with cursor.cursor.copy(

@@ -96,13 +96,13 @@ class Reading(models.Model):
         ESTIMATE = "estimate", _("Hesablanmış")
         INSPECTION = "inspection", _("Yerində yoxlama")
 
-    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="readings")
+    # Found by meter, and by meter and day, through the unique (meter, day, source) index.
+    meter = models.ForeignKey(Meter, on_delete=models.CASCADE, related_name="readings", db_index=False)
     taken_on = models.DateField()
     value = models.PositiveIntegerField()
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.CONTROLLER)
 
     class Meta:
-        indexes = [models.Index(fields=["meter", "taken_on"])]
         ordering = ["meter", "taken_on"]
         constraints = [
             # The billing system's export names a reading by its meter, day and source: a
@@ -140,7 +140,8 @@ class Invoice(models.Model):
     """A monthly bill. The period runs from the previous reading's day (exclusive) to the
     current reading's day (inclusive)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invoices")
+    # An account's invoices, newest first, through the unique (account, period) index read backwards.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invoices", db_index=False)
     number = models.CharField(max_length=20, unique=True)
     period = models.DateField(help_text="First day of the billed month")
     period_start = models.DateField()
@@ -153,7 +154,6 @@ class Invoice(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "-period"])]
         ordering = ["-period"]
         constraints = [models.UniqueConstraint(fields=["account", "period"], name="invoice_unique_account_period")]
 
@@ -164,7 +164,8 @@ class Invoice(models.Model):
 class InvoiceLine(models.Model):
     """One meter's part of an invoice."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    # An invoice's lines through the unique (invoice, meter) index.
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", db_index=False)
     meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="invoice_lines")
     previous_reading = models.PositiveIntegerField()
     current_reading = models.PositiveIntegerField()
@@ -179,7 +180,8 @@ class InvoiceLine(models.Model):
 
 
 class Payment(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="payments")
+    # An account's payments through the (account, day) index.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="payments", db_index=False)
     paid_on = models.DateField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     reference = models.CharField(max_length=40, blank=True)
