@@ -830,8 +830,9 @@ def import_directory(directory: Path, *, encoding: str | None = None,
                      progress: Callable[[str, int], Callable[[int], Any]] | None = None) -> ImportReport:
     """Load the CSV files of ``directory`` (see the module's docstring). Raises
     ``ImportFailed`` with every problem, having loaded nothing, unless every row of every file
-    is good. ``progress(filename, lines)`` may return a callable told of each batch of lines
-    read (a progress bar)."""
+    is good. ``progress(step, rows)`` may return a callable told of each batch of rows done
+    (a progress bar): a step per file checked and staged ("checking accounts.csv"), then one for
+    the merge ("loading into the tables")."""
     present = [s for s in SPECS if (directory / s.filename).is_file()]
     if not present:
         raise ImportFailed([f"{directory}: none of {', '.join(s.filename for s in SPECS)} is there"])
@@ -857,11 +858,16 @@ def import_directory(directory: Path, *, encoding: str | None = None,
         with ThreadPoolExecutor(max_workers=1) as pool:  # the next file is read while one is in PostgreSQL
             readies = [pool.submit(prepare, spec, directory / spec.filename, encoding) if quick else None
                        for spec in present]
-            for spec, ready in zip(present, readies, strict=True):
+            for spec, future in zip(present, readies, strict=True):
                 path = directory / spec.filename
-                rows = _copy_checked(spec, ready.result()) if ready is not None else None
+                ready = future.result() if future is not None else None
+                tick = (progress(f"checking {spec.filename}", ready.payload.count(b"\n"))
+                        if progress is not None and ready is not None else None)
+                rows = _copy_checked(spec, ready)
+                if rows is not None and tick is not None:
+                    tick(rows)
                 if rows is None:  # read and checked row by row: SQLite, or a file the SQL did not take whole
-                    tick = progress(spec.filename, count_lines(path)) if progress is not None else None
+                    tick = progress(f"checking {spec.filename}", count_lines(path)) if progress is not None else None
                     parsed = parse_file(spec, path, encoding=encoding, progress=tick)
                     problems += parsed.problems
                     if not parsed.problems:
@@ -884,6 +890,7 @@ def import_directory(directory: Path, *, encoding: str | None = None,
             first_loads = [TABLES[spec.name]._meta.db_table for spec in present
                            if spec.name != "branches" and not before[spec.name]]
             foreign_keys = _drop_foreign_keys(cursor, first_loads)
+            tick = progress("loading into the tables", sum(staged.values())) if progress is not None else None
             for spec in present:
                 table = TABLES[spec.name]
                 if spec.name == "branches":  # a handful of rows, edited by staff too: through the ORM
@@ -898,6 +905,8 @@ def import_directory(directory: Path, *, encoding: str | None = None,
                 added = table.objects.count() - before[spec.name]
                 rows = staged[spec.name]
                 results.append(FileResult(spec.filename, rows, added, rows - added))
+                if tick is not None:
+                    tick(rows)
             _add_foreign_keys(cursor, foreign_keys)
         _drop_staging()
     lap("merge")

@@ -388,3 +388,13 @@ def test_a_first_load_keeps_every_foreign_key_and_it_refuses_an_orphan(seed_expo
     with pytest.raises(IntegrityError), transaction.atomic():
         b.Reading.objects.create(meter_id=meter.pk + 1000, taken_on=TODAY, value=1, source="controller")
         connection.check_constraints()
+
+
+def test_a_long_load_shows_its_progress_file_by_file_then_the_merge(seed_export, capsys):
+    wipe_accounts()
+    call_command("billing_import", str(seed_export), stdout=StringIO())
+    shown = capsys.readouterr().err
+    for spec in SPECS:
+        assert f"checking {spec.filename}" in shown
+    assert "loading into the tables" in shown
+    assert "rows" in shown

@@ -34,8 +34,8 @@ class Command(BaseCommand):
             raise CommandError(f"{directory} is not a directory")
         bars: list[tqdm[Any]] = []
 
-        def progress(filename: str, lines: int) -> Any:
-            bar = tqdm(total=lines, desc=f"checking {filename}", unit=" lines", file=sys.stderr, leave=False,
+        def progress(step: str, rows: int) -> Any:
+            bar = tqdm(total=rows, desc=step, unit=" rows", file=sys.stderr, leave=False,
                        disable=no_progress or options.get("verbosity", 1) < 1, mininterval=0.5)
             bars.append(bar)
             return bar.update
