@@ -817,7 +817,8 @@ class FileResult:
     name: str
     rows: int
     added: int
-    updated: int
+    updated: int  # rows already there with another value
+    unchanged: int = 0  # rows already there as they are: not written
 
 
 @dataclass
@@ -894,17 +895,23 @@ def import_directory(directory: Path, *, encoding: str | None = None,
             for spec in present:
                 table = TABLES[spec.name]
                 if spec.name == "branches":  # a handful of rows, edited by staff too: through the ORM
+                    known = {b.code: (b.name, b.region, b.zone) for b in models.Branch.objects.all()}
                     cursor.execute("SELECT code, name, region, tariff_zone FROM staging_billing_branches ORDER BY line")
+                    written = 0
                     for code, name, region, zone in cursor.fetchall():
-                        models.Branch.objects.update_or_create(code=code, defaults={
-                            "name": name, "region": region, "zone": zone})
+                        if known.get(code) != (name, region, zone):
+                            models.Branch.objects.update_or_create(code=code, defaults={
+                                "name": name, "region": region, "zone": zone})
+                            written += 1
                 elif not before[spec.name]:  # a first load: nothing to conflict with (imports take turns)
                     cursor.execute(MERGES[spec.name].split("ON CONFLICT")[0])
-                else:
+                    written = cursor.rowcount
+                else:  # the rows inserted or updated: an unchanged row is not written
                     cursor.execute(_only_changed(MERGES[spec.name], connection.vendor))
+                    written = cursor.rowcount
                 added = table.objects.count() - before[spec.name]
                 rows = staged[spec.name]
-                results.append(FileResult(spec.filename, rows, added, rows - added))
+                results.append(FileResult(spec.filename, rows, added, written - added, rows - written))
                 if tick is not None:
                     tick(rows)
             _add_foreign_keys(cursor, foreign_keys)

@@ -79,14 +79,14 @@ def test_the_seed_export_loads_into_an_empty_billing_with_the_same_balances(seed
     assert counts() == before
     assert {c: gw.balance(c) for c in codes} == balances
     assert {c: gw.invoices_of_account(c)[0] for c in codes[:5]} == newest
-    assert f"accounts.csv: {before['Account']} rows, {before['Account']} new, 0 updated" in out
+    assert f"accounts.csv: {before['Account']} rows, {before['Account']} new, 0 updated, 0 unchanged" in out
 
 
 def test_loading_the_same_files_again_changes_nothing(seed_export):
     before = counts()
     out, _ = run_import(seed_export)
     assert counts() == before
-    assert f"invoices.csv: {before['Invoice']} rows, 0 new, {before['Invoice']} updated" in out
+    assert f"invoices.csv: {before['Invoice']} rows, 0 new, 0 updated, {before['Invoice']} unchanged" in out
 
 
 def test_a_daily_delta_updates_and_adds_never_duplicates(seed_export, tmp_path):
@@ -113,7 +113,9 @@ def test_a_daily_delta_updates_and_adds_never_duplicates(seed_export, tmp_path):
     assert account.address == "Yeni ünvan, ev 5"
     payment.refresh_from_db()
     assert b.Payment.objects.get(reference="DELTA-1").amount == Decimal("10.50")
-    assert "payments.csv: 2 rows, 1 new, 1 updated" in out
+    assert "payments.csv: 2 rows, 1 new, 1 updated, 0 unchanged" in out
+    assert "accounts.csv: 1 rows, 0 new, 1 updated, 0 unchanged" in out
+    assert "readings.csv: 1 rows, 1 new, 0 updated, 0 unchanged" in out
     run_import(delta)  # the same delta again: nothing more
     assert counts() == after
 

@@ -51,6 +51,6 @@ class Command(BaseCommand):
             for bar in bars:
                 bar.close()
         for r in report.files:
-            self.stdout.write(f"{r.name}: {r.rows} rows, {r.added} new, {r.updated} updated")
+            self.stdout.write(f"{r.name}: {r.rows} rows, {r.added} new, {r.updated} updated, {r.unchanged} unchanged")
         phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items())
         self.stdout.write(self.style.SUCCESS(f"Loaded in {time.monotonic() - started:.1f} s ({phases})"))
