@@ -61,7 +61,8 @@ def notification_context(*, claim: Claim, extra: dict[str, Any] | None = None) -
     first_name, last_name, portal_url (the claim's page on the portal), branch_name (the claim's
     branch in the message's language), outcome and outcome_short (a closed claim's outcome in
     plain words, claims.outcome; the short one for SMS), org
-    (settings.ORGANISATION), plus the event's ``extra`` (which wins on a name clash)."""
+    (settings.ORGANISATION), reply_to (where a reply to the e-mail goes, settings.EMAIL_REPLY_TO;
+    empty: nowhere), plus the event's ``extra`` (which wins on a name clash)."""
     citizen = claim.citizen
     first_name, last_name = citizen.first_name, citizen.last_name
     org = settings.ORGANISATION
@@ -78,6 +79,7 @@ def notification_context(*, claim: Claim, extra: dict[str, Any] | None = None) -
         "citizen_name": " ".join(p for p in (first_name, last_name) if p),
         "portal_url": f"{str(org['portal_url']).rstrip('/')}/claims/{claim.number}/",
         "org": org,
+        "reply_to": settings.EMAIL_REPLY_TO,
     }
     context.update(extra or {})
     # The ending in plain words, never a negative amount (claims.outcome): “outcome” for the

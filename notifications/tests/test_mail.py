@@ -79,3 +79,37 @@ def test_a_portal_on_an_address_gives_a_domain_literal(settings):
 
     settings.ORGANISATION = settings.ORGANISATION | {"portal_url": "http://127.0.0.1:8000"}
     assert message_id(7) == "<notification.7@[127.0.0.1]>"
+
+
+NO_REPLY = ("ona cavab yazmayın", "please do not reply", "отвечать на него не нужно")
+
+
+def test_the_footer_says_a_reply_reaches_the_reply_address(sent):
+    _row, message = sent
+    text = message.get_body(("plain",)).get_content()
+    assert "Ona cavab yaza bilərsiniz: cavabınız office@azersu.az ünvanına çatacaq." in text
+    assert not any(phrase in text for phrase in NO_REPLY)
+
+
+def test_without_a_reply_address_the_footer_asks_for_no_reply(claim, smtp_server, settings,
+                                                              django_capture_on_commit_callbacks):
+    settings.EMAIL_REPLY_TO = ""
+    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+        rows = notification_queue(claim=claim, event=Event.REGISTERED)
+    delivery_send(delivery_id=next(r for r in rows if r.medium == Medium.EMAIL).pk)
+    [(_from, _to, message)] = smtp_server.messages
+    assert message["Reply-To"] is None
+    assert "Bu məktub avtomatik göndərilib, ona cavab yazmayın." in message.get_body(("plain",)).get_content()
+
+
+def test_no_default_e_mail_asks_for_no_reply_while_replies_have_an_address(claim, settings):
+    from notifications.models import NotificationTemplate
+    from notifications.services import _render, notification_context
+
+    settings.EMAIL_REPLY_TO = "office@azersu.az"
+    templates = NotificationTemplate.objects.filter(medium=Medium.EMAIL)
+    assert templates.count() >= 3 * 10
+    for template in templates:
+        text = _render(template.body, notification_context(claim=claim))
+        assert not any(phrase in text for phrase in NO_REPLY), template
+        assert re.search(r"(cavabınız|your reply reaches|ответ придёт на адрес) office@azersu\.az", text), template
