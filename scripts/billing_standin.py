@@ -4,6 +4,7 @@ as its own process, with faults switchable while it runs.
 
     .venv/bin/python scripts/billing_standin.py --host 127.0.0.1 --port 8091 [--token SECRET]
         [--client-id ID --client-secret SECRET] [--source db|memory] [--fault slow|error|down|wrong]
+        [--tls-cert PEM [--tls-key PEM] [--client-ca PEM]]
 
 ``--source db`` (the default) serves the billing tables of the project's database
 (DATABASE_URL: the demo data ``manage.py seed_demo`` loaded) and books adjustments there;
@@ -22,6 +23,11 @@ With ``--token`` every call must carry ``Authorization: Bearer <token>``; with `
 ``--client-secret`` it also issues tokens at ``POST /oauth/token`` (OAuth2 client credentials).
 The control endpoints (``/_faults``, ``/_data``, ``/_adjustments``, ``/_requests``: the last 500
 calls received) take no token and have no faults.
+
+With ``--tls-cert`` (and ``--tls-key``, unless the key is in the same PEM file) it serves HTTPS,
+TLS 1.2 or later; with ``--client-ca`` as well, every connection, the control endpoints' too, must
+present a client certificate signed by that CA (mutual TLS), and any other is refused in the
+handshake.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import base64
 import json
 import os
 import secrets
+import ssl
 import sys
 import threading
 import time
@@ -396,6 +403,30 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600})
 
 
+class TlsServer(ThreadingHTTPServer):
+    """The server over TLS: the handshake is made in the connection's own thread, so a client
+    that stalls or is refused holds up no other, and a refusal is one line in the log."""
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError) as e:
+            if os.environ.get("BILLING_STANDIN_QUIET") != "1":
+                print(f"{client_address[0]} - TLS handshake refused: {e}", file=sys.stderr, flush=True)
+            return
+        super().finish_request(request, client_address)
+
+
+def tls_context(cert: str, key: str | None, client_ca: str | None) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    if client_ca:
+        context.load_verify_locations(cafile=client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -405,13 +436,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--client-secret", default="")
     parser.add_argument("--source", choices=("db", "memory"), default="db")
     parser.add_argument("--fault", choices=FAULTS, default="none")
+    parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    parser.add_argument("--tls-key", metavar="PEM", help="its private key, if not in the --tls-cert file")
+    parser.add_argument("--client-ca", metavar="PEM", help="require client certificates signed by this CA")
     args = parser.parse_args(argv)
+    if (args.tls_key or args.client_ca) and not args.tls_cert:
+        parser.error("--tls-key and --client-ca need --tls-cert")
     Handler.source = DbSource() if args.source == "db" else MemorySource()
     Handler.token, Handler.client_id, Handler.client_secret = args.token, args.client_id, args.client_secret
     Handler.fault = {"mode": args.fault, "delay": 10.0}
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    context = tls_context(args.tls_cert, args.tls_key, args.client_ca) if args.tls_cert else None
+    server = (TlsServer if context else ThreadingHTTPServer)((args.host, args.port), Handler)
     server.daemon_threads = True
-    print(f"billing stand-in on http://{args.host}:{server.server_port}{PREFIX} ({args.source})", flush=True)
+    if context:
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    scheme = "https" if context else "http"
+    clients = ", client certificates required" if args.client_ca else ""
+    print(f"billing stand-in on {scheme}://{args.host}:{server.server_port}{PREFIX} ({args.source}{clients})",
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
