@@ -14,7 +14,9 @@ docs/billing-api.yaml. Chosen by setting ``BILLING_URL`` (config/settings.py).
 - Authentication: a static bearer token (``BILLING_TOKEN``) or OAuth2 client credentials
   (``BILLING_OAUTH_TOKEN_URL``, ``BILLING_CLIENT_ID``, ``BILLING_CLIENT_SECRET``), the token kept
   in the cache until shortly before it expires; mutual TLS with ``BILLING_CLIENT_CERT`` and
-  ``BILLING_CLIENT_KEY``, billing's CA by ``BILLING_CA_BUNDLE``.
+  ``BILLING_CLIENT_KEY``, billing's CA by ``BILLING_CA_BUNDLE`` (default: the system's CAs, or
+  ``SSL_CERT_FILE``). The TLS context is built here, once per set of files: given a CA file,
+  httpx 0.28 would build its own context without the client certificate.
 
 Billing down, slow, or answering what the contract does not allow raises ``BillingUnavailable``;
 a refusal (4xx other than 404) raises ``BillingError``; 404 is "no such thing" (None).
@@ -22,8 +24,10 @@ a refusal (4xx other than 404) raises ``BillingError``; 404 is "no such thing" (
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import ssl
 import time
 from datetime import date
 from decimal import Decimal
@@ -50,6 +54,16 @@ logger = logging.getLogger(__name__)
 
 KEY = "billing.http"
 RETRY_STATUSES = {502, 503, 504}
+
+
+@functools.lru_cache(maxsize=8)
+def tls_context(ca_bundle: str, client_cert: str, client_key: str) -> ssl.SSLContext:
+    """Verifies billing by ``ca_bundle`` (else the system's CAs) and, with ``client_cert``,
+    presents that certificate (its key in ``client_key`` or in the same file)."""
+    context = ssl.create_default_context(cafile=ca_bundle or None)
+    if client_cert:
+        context.load_cert_chain(client_cert, client_key or None)
+    return context
 
 
 class Breaker:
@@ -92,13 +106,13 @@ class HttpBillingGateway:
     # --- Transport -----------------------------------------------------------------------------
 
     def _client(self) -> httpx.Client:
-        cert: Any = None
-        if settings.BILLING_CLIENT_CERT:
-            cert = ((settings.BILLING_CLIENT_CERT, settings.BILLING_CLIENT_KEY) if settings.BILLING_CLIENT_KEY
-                    else settings.BILLING_CLIENT_CERT)
-        verify: Any = settings.BILLING_CA_BUNDLE or True
+        try:
+            context = tls_context(settings.BILLING_CA_BUNDLE, settings.BILLING_CLIENT_CERT, settings.BILLING_CLIENT_KEY)
+        except (OSError, ssl.SSLError) as e:  # a missing or unreadable file: the operator's to fix
+            logger.error("billing's TLS files cannot be loaded: %s: %s", type(e).__name__, e)
+            raise BillingUnavailable(f"billing's TLS files cannot be loaded: {type(e).__name__}") from e
         timeout = httpx.Timeout(settings.BILLING_READ_TIMEOUT, connect=settings.BILLING_CONNECT_TIMEOUT)
-        return httpx.Client(timeout=timeout, cert=cert, verify=verify, follow_redirects=False)
+        return httpx.Client(timeout=timeout, verify=context, follow_redirects=False)
 
     def _token(self, client: httpx.Client) -> str:
         if settings.BILLING_TOKEN:

@@ -173,14 +173,6 @@ def assert_refused(standin: TlsStandin, subscriber_code: str, why: str) -> None:
 
 # --- The tests -------------------------------------------------------------------------------------
 
-# HttpBillingGateway._client hands BILLING_CA_BUNDLE to httpx as a path (``verify=<str>``), and
-# httpx 0.28 then never loads the client certificate (encode/httpx#3718): with billing's CA set, no
-# certificate is presented and billing refuses every call. Fixed by building the ssl.SSLContext in
-# _client (the CA file and load_cert_chain); strict, so these pass once it is.
-CERTIFICATE_NOT_SENT = pytest.mark.xfail(
-    strict=True, reason="the client certificate is not sent when BILLING_CA_BUNDLE is set")
-
-
 def test_the_standin_serves_https_and_requires_client_certificates(standin_process, pki):
     assert standin_process.started.startswith(f"billing stand-in on {standin_process.root}/billing/v1 ")
     assert "client certificates required" in standin_process.started
@@ -189,7 +181,6 @@ def test_the_standin_serves_https_and_requires_client_certificates(standin_proce
         httpx.get(standin_process.root + "/_health", verify=ssl.create_default_context(cafile=str(pki.ca)), timeout=5)
 
 
-@CERTIFICATE_NOT_SENT
 def test_with_billings_ca_and_our_client_certificate_the_gateway_reads_the_account(mtls, settings, account):
     mtls.load_local(account.subscriber_code)
     assert settings.BILLING_URL.startswith("https://127.0.0.1:")
@@ -205,7 +196,6 @@ def test_without_a_client_certificate_billing_does_not_answer(mtls, settings, ac
     assert_refused(mtls, account.subscriber_code, "certificate required")
 
 
-@CERTIFICATE_NOT_SENT
 def test_a_client_certificate_of_another_ca_is_refused_the_same_way(mtls, settings, pki, account):
     mtls.load_local(account.subscriber_code)
     settings.BILLING_CLIENT_CERT, settings.BILLING_CLIENT_KEY = map(str, pki.stranger)
@@ -216,3 +206,10 @@ def test_without_billings_ca_the_gateway_does_not_trust_a_self_made_certificate(
     mtls.load_local(account.subscriber_code)
     settings.BILLING_CA_BUNDLE = ""  # the default CAs
     assert_refused(mtls, account.subscriber_code, "certificate verify failed")
+
+
+def test_a_client_certificate_file_that_is_missing_is_billing_unavailable_not_an_error(mtls, settings, account,
+                                                                                        tmp_path):
+    settings.BILLING_CLIENT_CERT = str(tmp_path / "nowhere.pem")
+    with pytest.raises(BillingUnavailable, match="TLS files cannot be loaded"):
+        get_gateway().account_by_code(account.subscriber_code)
