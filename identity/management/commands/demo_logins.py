@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from identity.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_totp_token
 from identity.models import Role, StaffAssignment, User
@@ -12,6 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, port: str, **options):
+        with translation.override("en"):  # the summary is in English, the role names too
+            self._summary(port)
+
+    def _summary(self, port: str) -> None:
         base = f"http://127.0.0.1:{port}"
         w = self.stdout.write
         w("")
