@@ -43,8 +43,9 @@ Every public event of a claim (what the citizen sees in the timeline) filed thro
 POSTed as JSON to the channel's webhook URL. Headers: `X-Webhook-Event-Id` (= `event_id`),
 `X-Webhook-Attempt`, and `X-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 of
 `"<t>.<raw body>"` keyed with the channel's webhook secret (docs/api.md §5). Answer any 2xx
-quickly; anything else is retried with exponential backoff. Delivery is at least once (drop a
-repeated `event_id`) and in order per claim.
+quickly; anything else is retried with exponential backoff (1, 2, 4, ... minutes, then hourly)
+for 72 hours after the event. Delivery is at least once (drop a repeated `event_id`) and in
+order per claim.
 """
 
 claim_event_webhook = OpenApiWebhook(

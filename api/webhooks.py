@@ -2,10 +2,11 @@
 
 A ``WebhookDelivery`` row is written in the transaction of the claim's change (the claims app
 calls api.subscribers.on_claim_change, named in settings.CLAIM_CHANGE_SUBSCRIBERS), its task
-enqueued on commit. The task signs and POSTs it, retries failures with exponential backoff up
-to ``API_WEBHOOK_MAX_ATTEMPTS`` and logs every attempt (``WebhookAttempt``); a periodic sweep
-re-enqueues rows whose task was lost. Delivery is at least once; ``event_id`` lets the receiver
-drop a duplicate. A claim's events reach a channel in order.
+enqueued on commit. The task signs and POSTs it, retries failures with capped exponential
+backoff until ``API_WEBHOOK_RETRY_HORIZON`` (72 hours) after the event was written, then fails
+it, and logs every attempt (``WebhookAttempt``); a periodic sweep re-enqueues rows whose task was
+lost. Delivery is at least once; ``event_id`` lets the receiver drop a duplicate. A claim's
+events reach a channel in order.
 
 Claiming, retrying, the sweep and staff retries are the outbox engine's (core.outbox); this
 module plugs in what is particular to webhooks: the payload and the signed POST with its attempt
@@ -174,7 +175,8 @@ WEBHOOKS: Outbox[WebhookDelivery] = Outbox(
     model=WebhookDelivery,
     task="api.tasks.send_webhook",
     send=_send,
-    settings_prefix="API_WEBHOOK",  # API_WEBHOOK_MAX_ATTEMPTS, API_WEBHOOK_BACKOFF_SECONDS, API_WEBHOOK_STALE_SECONDS
+    # API_WEBHOOK_RETRY_HORIZON, _BACKOFF_SECONDS, _BACKOFF_CAP, _MAX_ATTEMPTS and _STALE_SECONDS
+    settings_prefix="API_WEBHOOK",
     what="webhook delivery",
     describe=lambda d: f"webhook {d.pk} to channel {d.channel_id}",
     in_order_of=("channel_id", "claim_id"),  # a claim's events reach a channel in order
@@ -188,10 +190,11 @@ def webhook_send(*, delivery_id: int) -> None:
     committed before the endpoint is called. A claim's events reach a channel in order: one
     waits while an earlier one of the same claim is still pending. Each attempt is logged as a
     WebhookAttempt. A 2xx answer delivers it; any other answer or a network error schedules a
-    retry after API_WEBHOOK_BACKOFF_SECONDS * 2^(attempt-1) (capped at
-    core.outbox.BACKOFF_CAP_SECONDS), up to API_WEBHOOK_MAX_ATTEMPTS, then ``failed`` (visible
-    and retryable in the admin). A channel that is disabled or has no URL any more fails the
-    row at once.
+    retry after API_WEBHOOK_BACKOFF_SECONDS * 2^(attempt-1), capped at API_WEBHOOK_BACKOFF_CAP
+    (the last retry moved up to the horizon), until API_WEBHOOK_RETRY_HORIZON after the row was
+    written (and, if API_WEBHOOK_MAX_ATTEMPTS is set, at most that many attempts); an attempt
+    that fails after that makes it ``failed`` (visible and retryable in the admin). A channel
+    that is disabled or has no URL any more fails the row at once.
     """
     WEBHOOKS.deliver(delivery_id)
 
@@ -201,12 +204,13 @@ def webhook_send(*, delivery_id: int) -> None:
 
 def webhooks_sweep(*, batch_size: int = 500) -> int:
     """Re-enqueue webhook deliveries whose task was lost; returns how many were enqueued
-    (core.outbox.Outbox.sweep, with API_WEBHOOK_STALE_SECONDS and API_WEBHOOK_MAX_ATTEMPTS).
+    (core.outbox.Outbox.sweep, with API_WEBHOOK_STALE_SECONDS and API_WEBHOOK_RETRY_HORIZON).
 
     ``created`` rows that are due and untouched for API_WEBHOOK_STALE_SECONDS (their enqueue was
     lost, or the retry's deferred task cannot be deferred by the backend) are enqueued and
     touched; ``sending`` rows untouched that long (the worker stopped mid-send) go back to
-    ``created`` and are enqueued, or to ``failed`` when out of attempts. Safe to run concurrently.
+    ``created`` and are enqueued, or to ``failed`` when their horizon has passed (or, if
+    API_WEBHOOK_MAX_ATTEMPTS is set, their attempts are used up). Safe to run concurrently.
     """
     return WEBHOOKS.sweep(batch_size=batch_size)
 
@@ -216,7 +220,8 @@ WebhookNotRetryable = NotRetryable  # only a failed delivery can be sent again
 
 @transaction.atomic
 def webhook_retry(*, delivery_id: int, by: User | None) -> WebhookDelivery:
-    """An administrator sends a ``failed`` delivery again (attempts reset); enqueued on commit.
+    """An administrator sends a ``failed`` delivery again (attempts reset, a new retry horizon
+    from now); enqueued on commit.
     Raises ``WebhookNotRetryable`` for any other status."""
     delivery, before = WEBHOOKS.retry(delivery_id)
     audit_record(actor=by, action="webhook_retried", object_type="api.webhookdelivery", object_id=str(delivery.pk),

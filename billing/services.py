@@ -4,11 +4,12 @@ to the billing system).
 ``posting_queue`` writes a ``Posting`` row in the caller's transaction (the commission's
 decision) and enqueues its task on commit; ``posting_send`` (the task) hands it to the billing
 gateway through the outbox engine (core.outbox): billing down, slow or answering outside the
-contract is retried with backoff (``BILLING_POSTING_*`` settings); a refusal (unknown account
-or invoice, a different amount already booked under the reference) fails the row at once,
-visible to staff and listed by ``manage.py billing_reconcile``. Billing books a reference once,
-so a posting sent again (a retry, a sweep, a worker that stopped mid-send) is never booked
-twice.
+contract is retried with capped exponential backoff until ``BILLING_POSTING_RETRY_HORIZON``
+(7 days) after the posting was written, then the row is failed; a refusal (unknown account or
+invoice, a different amount already booked under the reference) fails it at once. A failed
+posting is visible to staff, who may send it again, and listed by ``manage.py
+billing_reconcile``. Billing books a reference once, so a posting sent again (a retry, a sweep,
+a worker that stopped mid-send) is never booked twice.
 
 When a posting is settled (delivered or failed) the callables named in
 ``settings.BILLING_POSTING_SUBSCRIBERS`` are told (the commission closes the claim as
@@ -90,12 +91,17 @@ POSTINGS: Outbox[Posting] = Outbox(
 
 def posting_send(*, posting_id: int) -> None:
     """Post one adjustment; what the ``post_adjustment`` task calls. Idempotent (see
-    core.outbox.Outbox.deliver): only a pending, due row is sent."""
+    core.outbox.Outbox.deliver): only a pending, due row is sent. Billing down is retried after
+    BILLING_POSTING_BACKOFF_SECONDS, doubling up to BILLING_POSTING_BACKOFF_CAP (the last retry
+    moved up to the horizon), until BILLING_POSTING_RETRY_HORIZON after the posting was written
+    (and, if BILLING_POSTING_MAX_ATTEMPTS is set, at most that many attempts); an attempt that
+    fails after that makes it ``failed``."""
     POSTINGS.deliver(posting_id)
 
 
 def postings_sweep(*, batch_size: int = 500) -> int:
-    """Re-enqueue postings whose task was lost or whose worker stopped mid-send."""
+    """Re-enqueue postings whose task was lost or whose worker stopped mid-send (a stuck one
+    whose horizon has passed is failed instead)."""
     return POSTINGS.sweep(batch_size=batch_size)
 
 
@@ -107,7 +113,8 @@ def postings_by_reference(references: list[str]) -> dict[str, Posting]:
 @transaction.atomic
 def posting_retry(*, posting_id: int, by: User | None) -> Posting:
     """Staff send a failed posting again (after billing's team fixed the account or invoice):
-    back to waiting with its attempts reset, its task enqueued on commit, an audit entry."""
+    back to waiting with its attempts reset and a new retry horizon from now, its task enqueued
+    on commit, an audit entry."""
     posting, before = POSTINGS.retry(posting_id)
     audit_record(actor=by, action="billing_posting_retried", object_type="billing.posting",
                  object_id=str(posting.pk), before=before,

@@ -228,9 +228,15 @@ BILLING_RETRY_BACKOFF_SECONDS = env.float("BILLING_RETRY_BACKOFF_SECONDS", defau
 BILLING_BREAKER_FAILURES = env.int("BILLING_BREAKER_FAILURES", default=5)  # failures in a row that open the breaker
 BILLING_BREAKER_OPEN_SECONDS = env.int("BILLING_BREAKER_OPEN_SECONDS", default=30)
 BILLING_CACHE_SECONDS = env.int("BILLING_CACHE_SECONDS", default=60)  # reads kept in the shared cache
-# Postings of approved corrections (core.outbox): retried with backoff until billing confirms.
-BILLING_POSTING_MAX_ATTEMPTS = env.int("BILLING_POSTING_MAX_ATTEMPTS", default=30)
+# Postings of approved corrections (core.outbox): billing down is retried until
+# BILLING_POSTING_RETRY_HORIZON seconds after the posting was written (7 days: a correction still
+# reaches billing after a long weekend's outage), waiting BILLING_POSTING_BACKOFF_SECONDS after
+# the first failure, doubling up to BILLING_POSTING_BACKOFF_CAP; then it is failed (admin, sent
+# again by staff; listed by manage.py billing_reconcile).
+BILLING_POSTING_RETRY_HORIZON = env.float("BILLING_POSTING_RETRY_HORIZON", default=7 * 24 * 3600)
 BILLING_POSTING_BACKOFF_SECONDS = env.int("BILLING_POSTING_BACKOFF_SECONDS", default=60)
+BILLING_POSTING_BACKOFF_CAP = env.float("BILLING_POSTING_BACKOFF_CAP", default=3600)
+BILLING_POSTING_MAX_ATTEMPTS = env.int("BILLING_POSTING_MAX_ATTEMPTS", default=0)  # 0: no limit but the horizon
 BILLING_POSTING_STALE_SECONDS = env.int("BILLING_POSTING_STALE_SECONDS", default=300)
 # Told when a posting is confirmed or given up (the commission closes the claim).
 BILLING_POSTING_SUBSCRIBERS = ["commission.services.posting_settled"]
@@ -371,9 +377,13 @@ API_CITIZEN_ASSERTION_BACKENDS = env.list("API_CITIZEN_ASSERTION_BACKENDS",
 # Fixed one-minute windows; a channel's own limits (admin) win over these.
 API_RATE_PER_CHANNEL_PER_MINUTE = env.int("API_RATE_PER_CHANNEL_PER_MINUTE", default=600)
 API_RATE_PER_CITIZEN_PER_MINUTE = env.int("API_RATE_PER_CITIZEN_PER_MINUTE", default=60)
-# Webhooks: bounded retries with exponential backoff (1, 2, 4, ... min: about 2 h over 8 attempts).
-API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=8)
+# Webhooks: a failed delivery is retried until API_WEBHOOK_RETRY_HORIZON seconds after the event
+# was written (72 hours, as notifications), waiting API_WEBHOOK_BACKOFF_SECONDS after the first
+# failure, doubling up to API_WEBHOOK_BACKOFF_CAP; then it is failed (admin, sent again by staff).
+API_WEBHOOK_RETRY_HORIZON = env.float("API_WEBHOOK_RETRY_HORIZON", default=72 * 3600)
 API_WEBHOOK_BACKOFF_SECONDS = env.int("API_WEBHOOK_BACKOFF_SECONDS", default=60)
+API_WEBHOOK_BACKOFF_CAP = env.float("API_WEBHOOK_BACKOFF_CAP", default=3600)
+API_WEBHOOK_MAX_ATTEMPTS = env.int("API_WEBHOOK_MAX_ATTEMPTS", default=0)  # 0: no limit but the horizon
 API_WEBHOOK_STALE_SECONDS = env.int("API_WEBHOOK_STALE_SECONDS", default=300)
 API_WEBHOOK_TIMEOUT_SECONDS = env.int("API_WEBHOOK_TIMEOUT_SECONDS", default=10)
 # Problem details' "type" URIs are this plus the problem's name (listed in docs/api.md).

@@ -14,6 +14,7 @@ from api import webhooks
 from api.models import WebhookAttempt, WebhookDelivery, WebhookStatus
 from api.tasks import send_webhook, sweep_webhooks
 from claims.services import claim_take, claim_withdraw
+from conftest import baku
 
 from .conftest import Api, claim_form, drive_webhooks, register_channel, verify_signature
 
@@ -170,6 +171,41 @@ def test_after_the_last_attempt_the_row_fails_visibly_and_an_administrator_can_s
     drive_webhooks()
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {WebhookStatus.DELIVERED}
     assert len(webhook_endpoint.accepted) == 2
+
+
+def test_by_default_a_failing_endpoint_is_retried_until_72_hours_after_the_event_then_failed(
+    citizen, account, jpeg_upload, webhook_endpoint, time_machine,
+):
+    # The default settings: no cap on attempts, a 72-hour horizon. The old rule (8 attempts,
+    # about two hours) would have given up long before.
+    time_machine.move_to(baku(2026, 10, 14), tick=False)
+    egov = register_channel("egov", webhook_url=webhook_endpoint.url)
+    webhook_endpoint.script = [500] * 1000
+    _file(egov, citizen, account, jpeg_upload)
+    first = WebhookDelivery.objects.order_by("id").first()
+    horizon = first.created_at + timedelta(hours=72)
+
+    for _ in range(200):
+        webhooks.webhook_send(delivery_id=first.pk)
+        first.refresh_from_db()
+        assert first.status == WebhookStatus.CREATED, (first.attempts, timezone.now() - first.created_at)
+        if first.next_attempt_at == horizon:
+            break
+        assert first.next_attempt_at < horizon
+        time_machine.move_to(first.next_attempt_at, tick=False)
+    # Still being retried after far more than 8 attempts, every one of them before the horizon;
+    # the waits grew to an hour, and the last retry is moved up to the horizon itself.
+    assert timezone.now() < horizon
+    assert first.attempts > 60
+    assert first.last_error == "HTTP 500"
+    assert WebhookAttempt.objects.filter(delivery=first).count() == first.attempts == len(webhook_endpoint.requests)
+
+    time_machine.move_to(horizon, tick=False)  # the first attempt at or past the horizon
+    webhooks.webhook_send(delivery_id=first.pk)
+    first.refresh_from_db()
+    assert (first.status, first.next_attempt_at, first.last_error) == (WebhookStatus.FAILED, None, "HTTP 500")
+    assert WebhookAttempt.objects.filter(delivery=first).count() == first.attempts
+    assert webhook_endpoint.accepted == []
 
 
 def test_the_immediate_task_backend_delivers_right_after_the_commit(

@@ -4,6 +4,7 @@ step failed, and ``billing_reconcile``'s lists."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -15,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from billing.gateway import LocalBillingGateway
+from billing.gateway import BillingUnavailable, LocalBillingGateway
 from billing.models import Posting
-from billing.services import posting_queue, posting_send
+from billing.services import posting_queue, posting_retry, posting_send
 from claims.transitions import ClaimStatus
 from commission.services import decision_approve, postings_confirm_sweep
 from conftest import baku
@@ -90,6 +91,58 @@ def test_the_sweep_closes_a_claim_whose_confirmation_step_failed(branch, monkeyp
 
 def broken_subscriber(posting: Posting) -> None:
     raise RuntimeError("the process stopped")
+
+
+class BillingDown(LocalBillingGateway):
+    """Billing that does not answer a posting (what the HTTP gateway raises for a refused or
+    timed-out call, a 5xx or an answer outside the contract)."""
+
+    def post_adjustment(self, **kwargs):
+        raise BillingUnavailable("billing does not answer")
+
+
+def test_by_default_billing_down_is_retried_for_7_days_then_the_posting_fails_for_staff(account, time_machine):
+    # The default settings: no cap on attempts, a 7-day horizon (a long weekend's outage is
+    # outlasted). The old rule (30 attempts) would have given up before.
+    time_machine.move_to(CLOCK, tick=False)
+    invoice = LocalBillingGateway().invoices_of_account(account.subscriber_code)[0]
+    posting = posting_queue(reference="claim:H:item:1", subscriber_code=account.subscriber_code,
+                            invoice_number=invoice.number, amount=Decimal("-5.00"), posted_on=timezone.localdate(),
+                            claim_number="H-1")
+    horizon = posting.created_at + timedelta(days=7)
+    with override_settings(BILLING_GATEWAY="billing.tests.test_postings.BillingDown"):
+        for _ in range(400):
+            posting_send(posting_id=posting.pk)
+            posting.refresh_from_db()
+            assert posting.status == "created", (posting.attempts, timezone.now() - posting.created_at)
+            if posting.next_attempt_at == horizon:
+                break
+            assert posting.next_attempt_at < horizon
+            time_machine.move_to(posting.next_attempt_at, tick=False)
+        # Still being retried after far more than 30 attempts, every one before the horizon; the
+        # waits grew to an hour, and the last retry is moved up to the horizon itself.
+        assert timezone.now() < horizon
+        assert posting.attempts > 150
+        assert "billing does not answer" in posting.last_error
+
+        time_machine.move_to(horizon, tick=False)  # the first attempt at or past the horizon
+        posting_send(posting_id=posting.pk)
+    posting.refresh_from_db()
+    assert (posting.status, posting.next_attempt_at) == ("failed", None)
+    assert "billing does not answer" in posting.last_error
+
+    # Listed by billing_reconcile, and an administrator may send it again (a new horizon).
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("billing_reconcile", stdout=out)
+    assert "Decisions not posted: 1" in out.getvalue()
+    assert f"{posting.reference}  claim H-1  -5.00 AZN  failed" in out.getvalue()
+    posting_retry(posting_id=posting.pk, by=None)
+    posting.refresh_from_db()
+    assert (posting.status, posting.attempts, posting.created_at) == ("created", 0, horizon)
+    posting_send(posting_id=posting.pk)  # billing is back
+    posting.refresh_from_db()
+    assert posting.status == "delivered"
 
 
 def test_reconcile_lists_what_differs(account):
