@@ -214,8 +214,10 @@ class ClaimDetailSerializer(ClaimSummarySerializer):
     login_method = serializers.CharField()
     language = serializers.CharField(help_text="Language of the citizen's notifications")
     registration_message = serializers.CharField(
-        help_text="The text to show the citizen once the claim is filed (the manual's wording: \"Müraciətiniz "
-                  "qeydə alındı. Müraciət nömrəniz: …\"), in the language of Accept-Language")
+        help_text="The text to show the citizen once the claim is filed, in the words of the manual for the "
+                  "channel that filed it (e-su.az: \"Müraciətiniz qeydə alındı. Müraciət nömrəniz: …\"; "
+                  "e-gov.az: \"Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə "
+                  "təşəkkür edirik. Müraciət nömrəniz: …\"), in the language of Accept-Language")
     reason = ClaimReasonSerializer()
     reason_text = serializers.CharField(allow_blank=True)
     invoice_total = serializers.DecimalField(**MONEY, allow_null=True)

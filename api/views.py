@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from billing.gateway import AccountInfo, InvoiceInfo, MeterInfo
 from claims import filing
 from claims.models import Claim
+from claims.wording import registration_message
 from core.metrics import AFTER_COMMIT_FAILURES
 from core.text import mask_name
 
@@ -142,12 +143,6 @@ def _claim_summary(c: Claim) -> dict[str, Any]:
     return {"number": c.number, "status": c.status, "outcome": c.outcome or None,
             "subscriber_code": c.subscriber_code, "invoice_number": c.invoice_number,
             "registered_at": c.registered_at, "due_on": c.effective_due_on, "closed_at": c.closed_at}
-
-
-def registration_message(claim: Claim) -> str:
-    """What the channel shows when the claim is filed: the e-su.az wording of the manual
-    (Şəkil 17), in the active language."""
-    return _("Müraciətiniz qeydə alındı. Müraciət nömrəniz: %(number)s") % {"number": claim.number}
 
 
 def _event_text(event: Any) -> str:

@@ -150,16 +150,19 @@ def test_webhook_payloads_fit_the_described_schema(citizen, account, operator, j
 # --- Accept-Language ------------------------------------------------------------------------------
 
 
+EGOV_REGISTERED = "Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür edirik. " \
+                  "Müraciət nömrəniz: "
+
+
 @pytest.mark.parametrize(("header", "language", "title", "consent_message", "registered"), [
     (None, "az", "Sorğuda düzgün doldurulmamış sahələr var.",
-     "Müraciəti göndərmək üçün şəxsi məlumatların emalına razılıq verin.",
-     "Müraciətiniz qeydə alındı. Müraciət nömrəniz: "),
+     "Müraciəti göndərmək üçün şəxsi məlumatların emalına razılıq verin.", EGOV_REGISTERED),
     ("en-GB,en;q=0.8", "en", "The request has invalid fields.", "personal data",
-     "Your claim has been registered. Your claim number: "),
+     "Your claim has been registered. Thank you for using our service. Your claim number: "),
     ("ru-RU,ru;q=0.9,en;q=0.5", "ru", "В запросе есть неверно заполненные поля.", "персональных данных",
-     "Ваше обращение зарегистрировано. Номер обращения: "),
-    ("de-DE,fr;q=0.5", "az", "Sorğuda düzgün doldurulmamış sahələr var.", "razılıq",
-     "Müraciətiniz qeydə alındı. Müraciət nömrəniz: "),
+     "Ваше обращение зарегистрировано. Благодарим вас за то, что воспользовались нашей услугой. "
+     "Номер вашего обращения: "),
+    ("de-DE,fr;q=0.5", "az", "Sorğuda düzgün doldurulmamış sahələr var.", "razılıq", EGOV_REGISTERED),
 ])
 def test_messages_problems_and_texts_follow_accept_language(egov, citizen, account, jpeg_upload, header, language,
                                                             title, consent_message, registered):
@@ -356,3 +359,21 @@ def test_the_described_phone_pattern_is_exactly_what_the_server_accepts():
     # "99 4..." without a prefix reads as the country code: refused by both.
     for refused in ("+994 12 123 45 67", "050 123 45 6", "+0501234567", "994123456", "050\t1234567", "٠٥٠١٢٣٤٥٦٧"):
         assert not pattern.fullmatch(refused), refused
+
+
+def test_each_channel_gets_the_registration_words_of_its_own_manual(egov, esu, citizen, account,
+                                                                    account_two_meters, jpeg_upload):
+    """e-gov.az's confirmation thanks the citizen (the manual's Şəkil 11), e-su.az's does not
+    (Şəkil 17); a claim read through another channel keeps the words of the one that filed it."""
+    filed = {}
+    for name, registered, acc in (("egov", egov, account), ("esu", esu, account_two_meters)):
+        photos = {m.serial_number: jpeg_upload() for m in acc.meters.all()}
+        answer = Api(registered, citizen.fin).post("/claims/", claim_form(acc, photos=photos),
+                                                   headers={"Idempotency-Key": f"w-{name}"})
+        assert answer.status_code == 201, answer.content
+        filed[name] = answer.json()
+    assert filed["egov"]["registration_message"] == EGOV_REGISTERED + filed["egov"]["number"]
+    assert filed["esu"]["registration_message"] == ("Müraciətiniz qeydə alındı. Müraciət nömrəniz: "
+                                                    + filed["esu"]["number"])
+    read = Api(esu, citizen.fin).get(f"/claims/{filed['egov']['number']}/").json()
+    assert read["registration_message"] == filed["egov"]["registration_message"]

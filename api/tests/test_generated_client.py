@@ -89,7 +89,8 @@ def test_a_generated_client_files_a_claim_with_photos_and_reads_it_back(generate
         assert filed.status_code == 201, filed.content
         claim = filed.parsed
         assert isinstance(claim, ClaimDetail)
-        assert claim.registration_message == f"Your claim has been registered. Your claim number: {claim.number}"
+        assert claim.registration_message == (f"Your claim has been registered. Thank you for using our service. "
+                                              f"Your claim number: {claim.number}")
         assert claim.pending_request is None
         assert {m.meter_serial: m.declared_reading for m in claim.meters} == {
             m.serial_number: 1490 + i for i, m in enumerate(meters)}
