@@ -209,7 +209,7 @@ DELIVERY_MAX_ATTEMPTS = env.int("DELIVERY_MAX_ATTEMPTS", default=0)  # 0: no lim
 DELIVERY_STALE_SECONDS = env.float("DELIVERY_STALE_SECONDS", default=300)
 
 # Billing gateway: the local tables by default; BILLING_URL switches to the HTTP adapter of the
-# contract in docs/billing-api.yaml (docs/deployment.md lists every BILLING_* variable).
+# contract in docs/billing-api.yaml (README.md lists every BILLING_* variable).
 BILLING_URL = env.str("BILLING_URL", default="")
 BILLING_GATEWAY = env.str("BILLING_GATEWAY", default="billing.http.HttpBillingGateway" if BILLING_URL
                           else "billing.gateway.LocalBillingGateway")
@@ -254,8 +254,13 @@ CLAIM_ANSWER_WORKING_DAYS = env.int("CLAIM_ANSWER_WORKING_DAYS", default=15)
 # and the reminder this many working days before it.
 INFO_REPLY_WORKING_DAYS = env.int("INFO_REPLY_WORKING_DAYS", default=10)
 INFO_REMIND_WORKING_DAYS = env.int("INFO_REMIND_WORKING_DAYS", default=2)
-# Letters to the competent body of an appeal outside competence (art. 7.10), on the outbox engine.
-REFERRAL_MAX_ATTEMPTS = env.int("REFERRAL_MAX_ATTEMPTS", default=8)
+# Letters to the competent body of an appeal outside competence (art. 7.10), on the outbox engine:
+# retried until REFERRAL_RETRY_HORIZON seconds after the letter was written (72 hours), waiting
+# REFERRAL_BACKOFF_SECONDS after the first failure, doubling up to REFERRAL_BACKOFF_CAP; then it
+# is failed (admin, "send again"). REFERRAL_MAX_ATTEMPTS > 0 also stops it after that many.
+REFERRAL_RETRY_HORIZON = env.float("REFERRAL_RETRY_HORIZON", default=72 * 3600)
+REFERRAL_BACKOFF_CAP = env.float("REFERRAL_BACKOFF_CAP", default=3600)
+REFERRAL_MAX_ATTEMPTS = env.int("REFERRAL_MAX_ATTEMPTS", default=0)  # 0: no limit but the horizon
 REFERRAL_BACKOFF_SECONDS = env.int("REFERRAL_BACKOFF_SECONDS", default=60)
 REFERRAL_STALE_SECONDS = env.int("REFERRAL_STALE_SECONDS", default=300)
 # The key of the keyed hash that replaces a FIN on anonymisation (claims.pseudonyms). Changing it

@@ -155,8 +155,9 @@ class Outbox(Generic[Row]):
     - ``task``: dotted path of the Tasks API task that takes a row's id and calls ``deliver``
       (a path, because task modules import the services that build the outbox);
     - ``send(row)``: hands the row to the remote side (see the module's docstring);
-    - ``settings_prefix``: the limits are the settings ``<prefix>_MAX_ATTEMPTS``,
-      ``<prefix>_BACKOFF_SECONDS`` and ``<prefix>_STALE_SECONDS``;
+    - ``settings_prefix``: the limits are the settings ``<prefix>_RETRY_HORIZON``,
+      ``<prefix>_MAX_ATTEMPTS``, ``<prefix>_BACKOFF_BASE`` (or ``_BACKOFF_SECONDS``),
+      ``<prefix>_BACKOFF_CAP`` and ``<prefix>_STALE_SECONDS`` (the module's docstring);
     - ``what``: the row's name in logs and errors; ``describe(row)`` a longer one for logs;
     - ``hold(row, now)``: asked, with the row locked, before an attempt; a time returned puts the
       row off until then without using an attempt (webhooks: a claim's earlier event first);

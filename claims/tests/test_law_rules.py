@@ -276,3 +276,29 @@ def test_a_letter_the_mail_relay_cannot_take_is_retried_not_lost(claim_factory, 
     assert referral.status != "delivered" and referral.attempts == 1 and referral.next_attempt_at is not None
     assert referral.last_error
     assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.CLOSED  # the claim's move stands
+
+
+def test_a_letter_to_a_body_is_retried_for_72_hours_then_failed(claim_factory, operator, body, settings):
+    """By default no cap on attempts: a relay down for a day is outlasted; at 72 hours the
+    letter is failed, for staff to send again."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: the relay is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    with time_machine.travel(f"2026-11-06T10:00:00{BAKU}", tick=False) as clock:
+        claim = claim_factory()
+        services.claim_forward_out(claim=claim, actor=operator, body=body, note="Aid deyil.")
+        referral = Referral.objects.get(claim=claim)
+        horizon = referral.created_at + timedelta(hours=72)
+        while True:
+            services.referral_send(referral_id=referral.pk)
+            referral.refresh_from_db()
+            if referral.status != "created":
+                break
+            clock.move_to(referral.next_attempt_at)
+        assert referral.status == "failed"
+        assert referral.attempts > 8  # the old limit
+        assert Referral.objects.get(pk=referral.pk).updated_at >= horizon
