@@ -556,7 +556,7 @@ def prepare(spec: Spec, path: Path, encoding: str | None) -> Ready | None:
             return None
     except UnicodeDecodeError:
         return None
-    text = text.rstrip("\n")  # empty lines at the end are skipped
+    text = text.replace("\r\n", "\n").rstrip("\n")  # Windows line ends; empty lines at the end are skipped
     # One record per line (no quotes, no empty lines): then a row's line is its place in the file.
     if "\n" not in text or any(c in text for c in ('"', "\r", "\n\n", "\\.", "\x00")):
         return None

@@ -400,3 +400,25 @@ def test_a_long_load_shows_its_progress_file_by_file_then_the_merge(seed_export,
         assert f"checking {spec.filename}" in shown
     assert "loading into the tables" in shown
     assert "rows" in shown
+
+
+def test_a_windows_export_with_crlf_line_ends_loads_the_quick_way(tmp_path, branch, monkeypatch):
+    from billing import exchange
+
+    copied: list[str] = []
+    copy_direct = exchange._copy_direct
+
+    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
+        rows = copy_direct(spec, ready)
+        copied.append(spec.name)
+        return rows
+
+    monkeypatch.setattr(exchange, "_copy_direct", spy)
+    files = tmp_path / "crlf"
+    text = ACCOUNTS_HEADER + account_row("7200001", branch).replace("Əliyev Rəşad", "Şükürov İlqar")
+    write(files, "accounts.csv", text.replace("\n", "\r\n"), "cp1254")
+    out, _ = run_import(files)
+    assert "accounts.csv: 1 rows, 1 new" in out
+    assert b.Account.objects.get(subscriber_code="7200001").holder_name == "Şükürov İlqar"
+    if connection_vendor() == "postgresql":
+        assert copied == ["accounts"]
