@@ -426,7 +426,7 @@ def _index_staging(spec: Spec) -> None:
 # table (one COPY per file, its line numbers kept), and its values (days that exist, lengths,
 # sums) are checked and converted in SQL by the INSERT … SELECT into the staging table
 # (``_copy_converted``). Either way accepts a part of what the parsers accept, with the same values; a file it does
-# not take whole (a bad row, a duplicate, quoting, empty lines, an unusual encoding) is read again
+# not take whole (a bad row, a duplicate, a line break in quotes, empty lines, an unusual encoding) is read again
 # by ``parse_file``, which gives the ``file:line: column: reason`` problems (or, if the file is
 # good after all, its rows).
 
@@ -481,7 +481,7 @@ def _column_sql(column: Column, s: str) -> ColumnSql:
         return ColumnSql("(?:[01]|[Tt][Rr][Uu][Ee]|[Yy](?:[Ee][Ss])?|[Ff][Aa][Ll][Ss][Ee]|[Nn][Oo]?)?",
                          f"lower({s}) IN ('1', 'true', 'yes', 'y')")
     if isinstance(parse, _Choice):
-        return ColumnSql(f"(?:{'|'.join(re.escape(a) for a in parse.allowed)})", s)
+        return ColumnSql(f"(?:{'|'.join(re.escape(a) for a in _longest_first(parse.allowed))})", s)
     if isinstance(parse, _Text):  # ``s`` has its inner whitespace collapsed already
         return ColumnSql(None, f"CASE WHEN char_length({s}) <= {parse.limit}"
                                f"{f' AND {s} <> {_EMPTY}' if parse.required else ''} THEN {s} END")
@@ -494,15 +494,37 @@ ROW_CHECKS_SQL: dict[str, str] = {
 }
 
 
+def _longest_first(choices: Iterable[str]) -> list[str]:
+    """Alternatives for a pattern whose lines are matched possessively (``*+``: no going back
+    into a matched line): a value that begins another is tried after it."""
+    return sorted(choices, key=len, reverse=True)
+
+
 ISO_DAY_RE = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+
+
+# A quoted field (RFC 4180) on one line: ``""`` is a quote inside it. COPY (FORMAT csv) and the
+# csv module read it the same way; a field with a line break inside is read in Python.
+QUOTED_TEXT = '"(?:[^"\n]|"")*"'
 
 
 def _direct_pattern(column: Column, delimiter: str) -> str:
     """The texts of ``column`` that PostgreSQL's COPY reads into its staging column (typed, of the
     parser's length, NOT NULL unless the value is optional) as its parser reads them: no
-    whitespace around, ISO days, a point before the qaepiks, FINs in capitals. A day that does not
-    exist, a text too long or missing fails the COPY."""
+    whitespace around, ISO days, a point before the qaepiks, FINs in capitals; quoted or not. A
+    day that does not exist, a text too long or missing fails the COPY."""
     parse = column.parse
+    if isinstance(parse, _Text):  # single spaces inside (the file is not messy), none around
+        d = re.escape(delimiter)
+        edge, quoted_edge = f'[^\\s"{d}]', '(?:[^\\s"]|"")'
+        plain = f'{edge}(?:[^\n"{d}]*{edge})?'
+        quoted = f'"{quoted_edge}(?:(?:[^\n"]|"")*{quoted_edge})?"'  # not empty: "" is an empty text, not NULL
+        return f"(?:{plain}|{quoted})" if parse.required else f"(?:{plain}|{quoted}|\"\")?"
+    form = _direct_form(parse)
+    return f'(?:{form}|"{form}")'
+
+
+def _direct_form(parse: Callable[[str], Any]) -> str:
     if parse is _code:
         return "[0-9A-Za-z-]{1,12}"
     if parse is _fin:
@@ -518,13 +540,8 @@ def _direct_pattern(column: Column, delimiter: str) -> str:
     if parse is _flag:  # what PostgreSQL's boolean reads the same way; an empty flag is not COPYed
         return "(?:[01]|[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy](?:[Ee][Ss])?|[Nn][Oo]?)"
     if isinstance(parse, _Choice):
-        return f"(?:{'|'.join(re.escape(a) for a in parse.allowed)})"
-    if isinstance(parse, _Text):  # single spaces inside (the file is not messy), none around
-        d = re.escape(delimiter)
-        edge = f'[^\\s"{d}]'
-        value = f'{edge}(?:[^\n"{d}]*{edge})?'
-        return value if parse.required else f"(?:{value})?"
-    raise NotImplementedError(column.name)
+        return f"(?:{'|'.join(re.escape(a) for a in _longest_first(parse.allowed))})"
+    raise NotImplementedError(parse)
 
 
 @dataclass(frozen=True)
@@ -557,8 +574,9 @@ def prepare(spec: Spec, path: Path, encoding: str | None) -> Ready | None:
     except UnicodeDecodeError:
         return None
     text = text.replace("\r\n", "\n").rstrip("\n")  # Windows line ends; empty lines at the end are skipped
-    # One record per line (no quotes, no empty lines): then a row's line is its place in the file.
-    if "\n" not in text or any(c in text for c in ('"', "\r", "\n\n", "\\.", "\x00")):
+    # One record per line (no line breaks in quotes, no empty lines): then a row's line is its place
+    # in the file.
+    if "\n" not in text or any(c in text for c in ("\r", "\n\n", "\\.", "\x00")):
         return None
     header_line, body = text.split("\n", 1)
     delimiter = _dialect(header_line)
@@ -574,18 +592,20 @@ def prepare(spec: Spec, path: Path, encoding: str | None) -> Ready | None:
     others = "".join(re.escape(c) for c in other_spaces)
     messy = "  " in body or any(c in body for c in other_spaces)
     # Every line has the header's fields, each of its column's form: one regular expression (in C)
-    # over the whole file; first the forms COPY reads as they are, then those SQL converts; a file
-    # with a line of neither form is read in Python.
+    # over the whole file, its lines repeated possessively (no line is matched again another way
+    # when a later one fails, so no memory is kept for that); first the forms COPY reads as they
+    # are, then those SQL converts; a file with a line of neither form is read in Python.
     if not messy:
         by_name = {c.name: c for c in spec.columns}
         line = re.escape(delimiter).join(_direct_pattern(by_name[h], delimiter) for h in header)
-        if re.fullmatch(f"{line}(?:\n{line})*", body) is not None:
+        if re.fullmatch(f"{line}(?:\n{line})*+", body) is not None:
             return Ready(text.encode("utf-8"), header, delimiter, messy, direct=True)
     around = f"[ {others}]*" if messy else " ?"
-    any_text = f"[^\n{re.escape(delimiter)}]*"
+    any_text = f'(?:[^\n"{re.escape(delimiter)}]*|{QUOTED_TEXT})'
     line = re.escape(delimiter).join(
-        any_text if columns[h][2].pattern is None else f"{around}{columns[h][2].pattern}{around}" for h in header)
-    if re.fullmatch(f"{line}(?:\n{line})*", body) is None:
+        any_text if columns[h][2].pattern is None
+        else f'(?:{around}{columns[h][2].pattern}{around}|"{around}{columns[h][2].pattern}{around}")' for h in header)
+    if re.fullmatch(f"{line}(?:\n{line})*+", body) is None:
         return None
     return Ready(text.encode("utf-8"), header, delimiter, messy)
 

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -290,7 +291,7 @@ def connection_vendor() -> str:
     return connection.vendor
 
 
-def test_a_quoted_file_and_a_day_that_does_not_exist_are_read_in_python(tmp_path, branch):
+def test_a_comma_separated_file_in_quotes_and_a_day_that_does_not_exist(tmp_path, branch):
     files = tmp_path / "quoted"
     write(files, "accounts.csv", ACCOUNTS_HEADER.replace(";", ",")
           + f'7100003,person,5ABCD12,"Əliyev, Rəşad","Bakı, ev 1",{branch.code},household,other,2015-01-01\n')
@@ -422,3 +423,53 @@ def test_a_windows_export_with_crlf_line_ends_loads_the_quick_way(tmp_path, bran
     assert b.Account.objects.get(subscriber_code="7200001").holder_name == "Şükürov İlqar"
     if connection_vendor() == "postgresql":
         assert copied == ["accounts"]
+
+
+def test_quoted_fields_take_the_quick_way_and_load_what_python_reads(tmp_path, branch, monkeypatch):
+    """Fields in quotes (RFC 4180: the separator and doubled quotes inside), plain and in the
+    other forms: COPY reads them as the csv module does."""
+    from billing import exchange
+
+    taken: list[tuple[str, str]] = []
+
+    def spying(way: str) -> Any:
+        wrapped = getattr(exchange, way)
+
+        def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
+            rows = wrapped(spec, ready)
+            taken.append((spec.name, way))
+            return rows
+        return spy
+
+    for way in ("_copy_direct", "_copy_converted"):
+        monkeypatch.setattr(exchange, way, spying(way))
+
+    files = tmp_path / "quoted"
+    write(files, "accounts.csv", ACCOUNTS_HEADER.replace(";", ",")
+          + f'"7300001","person","5ABCD12","Əliyev ""Rəşad""","Bakı, ev 1","{branch.code}","household",'
+            '"baku_area","2015-01-01"\n'
+          + f'7300002,organisation,"",Su MMC,"Gəncə, Atatürk pr., ev 3",{branch.code},non_household,other,'
+            '2016-02-29\n')
+    write(files, "invoices.csv", "number;subscriber_code;period;period_start;period_end;issued_on;due_on;"
+          "consumption;water_amount;sewerage_amount;total\n"
+          '"F-7";"7300001";"01.10.2026";"16.09.2026";"15.10.2026";"16.10.2026";" 5.11.2026 ";"12";"1 000,50";'
+          '"234";"1234,50"\n')
+    run_import(files)
+    loaded = table_rows()
+    assert loaded["accounts"][0][3:5] == ('Əliyev "Rəşad"', "Bakı, ev 1")
+    assert loaded["accounts"][1][2:5] == ("", "Su MMC", "Gəncə, Atatürk pr., ev 3")
+    assert loaded["invoices"][0][6] == date(2026, 11, 5)
+    assert loaded["invoices"][0][8:] == (Decimal("1000.50"), Decimal("234.00"), Decimal("1234.50"))
+    if connection_vendor() == "postgresql":
+        assert taken == [("accounts", "_copy_direct"), ("invoices", "_copy_converted")]
+
+    wipe_accounts()
+    monkeypatch.setattr(exchange, "_copy_checked", lambda spec, ready: None)
+    run_import(files)
+    assert table_rows() == loaded
+
+
+def test_an_empty_quoted_name_is_refused_as_an_empty_one(tmp_path, branch):
+    files = tmp_path / "quoted"
+    write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7300003", branch).replace("Əliyev Rəşad", '""'))
+    assert failed_import(files) == ["accounts.csv:2: holder_name: empty"]
