@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -280,6 +281,14 @@ class Parsed:
     spec: Spec
     rows: list[tuple[Any, ...]] = field(default_factory=list)  # (line, *values) in the spec's column order
     problems: list[str] = field(default_factory=list)
+    handed: int = 0  # rows given to ``sink`` and no longer in ``rows``
+
+    @property
+    def count(self) -> int:
+        return self.handed + len(self.rows)
+
+
+BATCH = 5000
 
 
 def count_lines(path: Path) -> int:
@@ -288,8 +297,11 @@ def count_lines(path: Path) -> int:
 
 
 def parse_file(spec: Spec, path: Path, *, encoding: str | None = None,
-               progress: Callable[[int], None] | None = None) -> Parsed:
-    """Read and check one file: its rows, or its problems as ``file:line: column: reason``."""
+               progress: Callable[[int], None] | None = None,
+               sink: Callable[[list[tuple[Any, ...]]], None] | None = None) -> Parsed:
+    """Read and check one file: its rows, or its problems as ``file:line: column: reason``.
+    With ``sink``, good rows are handed to it in batches while no problem has been found (a
+    large file is not held in memory); after the first problem only problems are kept."""
     out = Parsed(spec)
     name = path.name
     enc = ENCODINGS.get((encoding or "").lower(), encoding) if encoding else detect_encoding(path)
@@ -366,7 +378,13 @@ def parse_file(spec: Spec, path: Path, *, encoding: str | None = None,
                 taken.setdefault(also, line)
             if duplicate:
                 continue
+            if out.problems:
+                continue  # the file will not be loaded: only its problems matter now
             out.rows.append((line, *values))
+            if sink is not None and len(out.rows) >= BATCH:
+                sink(out.rows)
+                out.handed += len(out.rows)
+                out.rows = []
         if progress is not None:
             progress(line % 10000)
     return out
@@ -889,12 +907,13 @@ def import_directory(directory: Path, *, encoding: str | None = None,
                     tick(rows)
                 if rows is None:  # read and checked row by row: SQLite, or a file the SQL did not take whole
                     tick = progress(f"checking {spec.filename}", count_lines(path)) if progress is not None else None
-                    parsed = parse_file(spec, path, encoding=encoding, progress=tick)
+                    parsed = parse_file(spec, path, encoding=encoding, progress=tick,
+                                        sink=functools.partial(_stage, spec))
                     problems += parsed.problems
                     if not parsed.problems:
                         _stage(spec, parsed.rows)
                         _index_staging(spec)
-                    rows = len(parsed.rows)
+                    rows = parsed.count
                 staged[spec.name] = rows
         if problems:  # the transaction is rolled back: the staging tables and nothing else
             raise ImportFailed(problems)

@@ -473,3 +473,28 @@ def test_an_empty_quoted_name_is_refused_as_an_empty_one(tmp_path, branch):
     files = tmp_path / "quoted"
     write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7300003", branch).replace("Əliyev Rəşad", '""'))
     assert failed_import(files) == ["accounts.csv:2: holder_name: empty"]
+
+
+def test_rows_read_in_python_are_staged_in_batches_and_a_late_problem_still_loads_nothing(
+        seed_export, monkeypatch):
+    from billing import exchange
+
+    wipe_accounts()
+    run_import(seed_export)
+    loaded = table_rows()
+
+    wipe_accounts()
+    monkeypatch.setattr(exchange, "BATCH", 7)  # many batches for the demo files
+    monkeypatch.setattr(exchange, "_copy_checked", lambda spec, ready: None)
+    run_import(seed_export)
+    assert table_rows() == loaded
+
+    wipe_accounts()
+    readings = seed_export / "readings.csv"
+    lines = readings.read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 50
+    wrong = ";".join([*lines[-1].split(";")[:-1], "meter-man"])  # the last line again, of an unknown source
+    readings.write_text("\n".join([*lines, wrong]) + "\n", encoding="utf-8")
+    problems = failed_import(seed_export)
+    assert len(problems) == 1 and problems[0].startswith(f"readings.csv:{len(lines) + 1}: source:")
+    assert counts()["Reading"] == 0 and counts()["Account"] == 0
