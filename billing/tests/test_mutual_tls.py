@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
@@ -62,11 +62,12 @@ def _issue(common_name: str, key: ec.EllipticCurvePrivateKey, *, issuer: x509.Na
            san: list[x509.GeneralName] | None = None,
            usage: x509.ObjectIdentifier | None = None) -> x509.Certificate:
     """A certificate for ``key``, signed by ``issuer_key`` (by ``key`` itself for a root CA)."""
-    now = datetime.now(UTC)
+    # OpenSSL checks validity on the machine's real clock, which a test's frozen clock (TEST_CLOCK)
+    # does not move: a window wide around any day the suite runs on.
     builder = (x509.CertificateBuilder()
                .subject_name(_name(common_name)).issuer_name(issuer or _name(common_name))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+               .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC)).not_valid_after(datetime(2049, 12, 31, tzinfo=UTC))
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
                .add_extension(x509.KeyUsage(digital_signature=not ca, content_commitment=False,
                                             key_encipherment=False, data_encipherment=False,
