@@ -564,68 +564,115 @@ def _direct_form(parse: Callable[[str], Any]) -> str:
 
 @dataclass(frozen=True)
 class Ready:
-    """A file that may take the quick way: its text in UTF-8, its header, whether it has whitespace
-    other than single spaces, whether every value is in the form COPY reads straight into the
-    typed staging table (``direct``) or the values are to be converted in SQL."""
-    payload: bytes
+    """A file that may take the quick way: where it is and its encoding (read again, piece by
+    piece, by the COPY), its header, its lines, whether it has whitespace other than single
+    spaces, whether every value is in the form COPY reads straight into the typed staging table
+    (``direct``) or the values are to be converted in SQL."""
+    path: Path
+    encoding: str
     header: list[str]
     delimiter: str
+    lines: int
     messy: bool
     direct: bool = False
+
+
+PIECE_BYTES = 8 << 20
+
+
+def pieces(path: Path, encoding: str) -> Iterator[str]:
+    """The text of ``path`` in pieces of whole lines of about PIECE_BYTES each (a file is never
+    held whole), Windows line ends made plain: each piece but the last ends with a line end, the
+    last has none (empty lines at the end are skipped). Raises UnicodeDecodeError."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    text, ends = "", ""  # the piece read last, held back until more text follows, and its line ends
+    with path.open("rb") as fh:
+        rest = b""
+        while True:
+            block = fh.read(PIECE_BYTES)
+            data, rest = rest + block, b""
+            if block:  # up to the last line end (never inside a character in UTF-8 or cp1254)
+                cut = data.rfind(b"\n") + 1
+                data, rest = data[:cut], data[cut:]
+            piece = decoder.decode(data, final=not block).replace("\r\n", "\n")
+            body = piece.rstrip("\n")
+            if body:
+                if text or ends:
+                    yield text + ends
+                text, ends = body, piece[len(body):]
+            else:
+                ends += piece
+            if not block:
+                break
+    if text:
+        yield text
 
 
 def prepare(spec: Spec, path: Path, encoding: str | None) -> Ready | None:
     """What ``_copy_checked`` needs of ``path``, or None when the file is to be read by
     ``parse_file``. No database: runs in a thread while the previous file is in PostgreSQL."""
     enc = ENCODINGS.get((encoding or "").lower(), encoding) if encoding else None
-    data = path.read_bytes()
-    try:
-        if enc is None:
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = data.decode("cp1254")
-        elif enc in ("utf-8-sig", "cp1254"):
-            text = data.decode(enc)
-        else:
-            return None
-    except UnicodeDecodeError:
+    if enc not in (None, "utf-8-sig", "cp1254"):
         return None
-    text = text.replace("\r\n", "\n").rstrip("\n")  # Windows line ends; empty lines at the end are skipped
-    # One record per line (no line breaks in quotes, no empty lines): then a row's line is its place
-    # in the file.
-    if "\n" not in text or any(c in text for c in ("\r", "\n\n", "\\.", "\x00")):
-        return None
-    header_line, body = text.split("\n", 1)
+    for candidate in [enc] if enc else ["utf-8-sig", "cp1254"]:
+        try:
+            return _scan(spec, path, str(candidate))
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _bodies(path: Path, encoding: str) -> Iterator[str]:
+    """The lines after the header, piece by piece, each piece without its last line end."""
+    for n, piece in enumerate(pieces(path, encoding)):
+        body = piece.split("\n", 1)[1] if n == 0 and "\n" in piece else "" if n == 0 else piece
+        if body:
+            yield body[:-1] if body.endswith("\n") else body
+
+
+def _scan(spec: Spec, path: Path, encoding: str) -> Ready | None:
+    with path.open("rb") as fh:
+        header_line = codecs.decode(fh.readline(), encoding).rstrip("\r\n")
     delimiter = _dialect(header_line)
     header = [h.strip().lower() for h in header_line.split(delimiter)]
     names = {c.name for c in spec.columns}
     if (len(set(header)) != len(header) or any(h not in names for h in header)
             or any(c.required and c.name not in header for c in spec.columns)):
         return None
-    columns = {c.name: (i, c, _column_sql(c, f"s{i}")) for i, c in enumerate(spec.columns)}
+    by_name = {c.name: c for c in spec.columns}
     # Whitespace other than single spaces (tabs, no-break spaces, runs): the values are stripped and
     # the texts collapsed in SQL as str.split() does.
     other_spaces = [c for c in WHITESPACE if c not in (delimiter, "\n", " ")]
+    # One record per line (no line breaks in quotes, no empty lines): then a row's line is its place
+    # in the file. Every line has the header's fields, each of its column's form: one regular
+    # expression (in C) per piece of the file, its lines repeated possessively (no line is matched
+    # again another way when a later one fails, so no memory is kept for that); first the forms
+    # COPY reads as they are, then those SQL converts; a file with a line of neither form is read
+    # in Python.
+    direct_line = re.escape(delimiter).join(_direct_pattern(by_name[h], delimiter) for h in header)
+    direct = re.compile(f"{direct_line}(?:\n{direct_line})*+")
+    messy, plain, lines = False, True, 0
+    for body in _bodies(path, encoding):
+        if any(c in body for c in ("\r", "\\.", "\x00")):
+            return None
+        lines += body.count("\n") + 1
+        messy = messy or "  " in body or any(c in body for c in other_spaces)
+        plain = plain and not messy and direct.fullmatch(body) is not None
+    if not lines:
+        return None
+    if plain:
+        return Ready(path, encoding, header, delimiter, lines, messy, direct=True)
     others = "".join(re.escape(c) for c in other_spaces)
-    messy = "  " in body or any(c in body for c in other_spaces)
-    # Every line has the header's fields, each of its column's form: one regular expression (in C)
-    # over the whole file, its lines repeated possessively (no line is matched again another way
-    # when a later one fails, so no memory is kept for that); first the forms COPY reads as they
-    # are, then those SQL converts; a file with a line of neither form is read in Python.
-    if not messy:
-        by_name = {c.name: c for c in spec.columns}
-        line = re.escape(delimiter).join(_direct_pattern(by_name[h], delimiter) for h in header)
-        if re.fullmatch(f"{line}(?:\n{line})*+", body) is not None:
-            return Ready(text.encode("utf-8"), header, delimiter, messy, direct=True)
     around = f"[ {others}]*" if messy else " ?"
     any_text = f'(?:[^\n"{re.escape(delimiter)}]*|{QUOTED_TEXT})'
+    patterns = {h: _column_sql(by_name[h], "s").pattern for h in header}
     line = re.escape(delimiter).join(
-        any_text if columns[h][2].pattern is None
-        else f'(?:{around}{columns[h][2].pattern}{around}|"{around}{columns[h][2].pattern}{around}")' for h in header)
-    if re.fullmatch(f"{line}(?:\n{line})*+", body) is None:
+        any_text if patterns[h] is None else f'(?:{around}{patterns[h]}{around}|"{around}{patterns[h]}{around}")'
+        for h in header)
+    converted = re.compile(f"{line}(?:\n{line})*+")
+    if any(converted.fullmatch(body) is None for body in _bodies(path, encoding)):
         return None
-    return Ready(text.encode("utf-8"), header, delimiter, messy)
+    return Ready(path, encoding, header, delimiter, lines, messy)
 
 
 class _NotWhole(Exception):
@@ -665,7 +712,8 @@ def _copy_direct(spec: Spec, ready: Ready) -> int:
         with cursor.cursor.copy(
                 f"COPY {staging} ({', '.join(qn(h) for h in ready.header)}) FROM STDIN (FORMAT csv, HEADER true, "
                 f"DELIMITER {_DELIMITERS[ready.delimiter]}, ENCODING 'UTF8'{options})") as copy:
-            copy.write(ready.payload)
+            for piece in pieces(ready.path, ready.encoding):
+                copy.write(piece.encode("utf-8"))
         row_check = ROW_CHECKS_SQL.get(spec.name)
         if row_check:
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {staging} WHERE NOT ({row_check}))")  # noqa: S608
@@ -689,7 +737,8 @@ def _copy_converted(spec: Spec, ready: Ready) -> int:
         with cursor.cursor.copy(
                 f"COPY {raw} ({', '.join(qn(h) for h in header)}) FROM STDIN (FORMAT csv, HEADER true, "
                 f"DELIMITER {_DELIMITERS[ready.delimiter]}, ENCODING 'UTF8')") as copy:
-            copy.write(ready.payload)
+            for piece in pieces(ready.path, ready.encoding):
+                copy.write(piece.encode("utf-8"))
         # 1: the texts without whitespace around them; 2: days as YYYY-MM-DD, texts with their inner
         # whitespace collapsed; 3: the values, NULL where wrong. (OFFSET 0: each level computed once.)
         strip = f"btrim(%s, '{WHITESPACE}')" if messy else "btrim(%s)"
@@ -900,7 +949,7 @@ def import_directory(directory: Path, *, encoding: str | None = None,
             for spec, future in zip(present, readies, strict=True):
                 path = directory / spec.filename
                 ready = future.result() if future is not None else None
-                tick = (progress(f"checking {spec.filename}", ready.payload.count(b"\n"))
+                tick = (progress(f"checking {spec.filename}", ready.lines)
                         if progress is not None and ready is not None else None)
                 rows = _copy_checked(spec, ready)
                 if rows is not None and tick is not None:

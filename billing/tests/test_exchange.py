@@ -498,3 +498,32 @@ def test_rows_read_in_python_are_staged_in_batches_and_a_late_problem_still_load
     problems = failed_import(seed_export)
     assert len(problems) == 1 and problems[0].startswith(f"readings.csv:{len(lines) + 1}: source:")
     assert counts()["Reading"] == 0 and counts()["Account"] == 0
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 97, 4096])
+def test_a_file_read_in_small_pieces_loads_the_same_rows(seed_export, monkeypatch, piece_bytes):
+    """The quick way reads a file piece by piece (never whole): pieces of one byte, of a few
+    lines, of many lines give the same rows, Windows line ends and empty lines at the end too."""
+    from billing import exchange
+
+    wipe_accounts()
+    run_import(seed_export)
+    loaded = table_rows()
+    for path in seed_export.iterdir():
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n") + b"\r\n\r\n")
+    monkeypatch.setattr(exchange, "PIECE_BYTES", piece_bytes)
+    taken: list[str] = []
+    copy_checked = exchange._copy_checked
+
+    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
+        rows = copy_checked(spec, ready)
+        if rows is not None:
+            taken.append(spec.name)
+        return rows
+
+    monkeypatch.setattr(exchange, "_copy_checked", spy)
+    wipe_accounts()
+    run_import(seed_export)
+    assert table_rows() == loaded
+    if connection_vendor() == "postgresql":
+        assert taken == [s.name for s in SPECS]
