@@ -1,7 +1,12 @@
 """Benchmark ``manage.py billing_import`` against a raw COPY of the same files, in the same run.
 
-    .venv/bin/python scripts/bench_import.py [--accounts 20000] [--seed 1] \\
+    .venv/bin/python scripts/bench_import.py [--accounts 20000] [--seed 1] [--form plain|local] \\
         [--database-url postgres://postgres@127.0.0.1:5432/borc_bench_import] [--keep]
+
+``--form local`` writes the export the way older Azerbaijani exports look: Windows-1254, days
+first (27.11.2026), a comma before the qəpiks (12,40); those files take the way that converts
+the values in SQL. The default, ``plain``, is what ``seed_demo --export`` writes (UTF-8, ISO
+days, points), COPYed straight into the typed staging tables.
 
 1. A fresh PostgreSQL database (created, and dropped afterwards unless --keep) is migrated and
    filled by ``seed_demo --accounts N --export DIR``: the billing system's export in the
@@ -51,6 +56,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/borc_bench_import")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--form", choices=("plain", "local"), default="plain")
     args = parser.parse_args()
     url = args.database_url
     name = urlparse(url).path.lstrip("/")
@@ -76,7 +82,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             directory = Path(tmp)
             started = time.monotonic()
-            call_command("seed_demo", accounts=args.accounts, seed=args.seed, export=directory, verbosity=0)
+            call_command("seed_demo", accounts=args.accounts, seed=args.seed, export=directory, verbosity=0,
+                         export_encoding="windows-1254" if args.form == "local" else "utf-8")
+            if args.form == "local":
+                localise(directory)
             print(f"seed and export: {time.monotonic() - started:.1f} s")
             sizes = {s.filename: (directory / s.filename).stat().st_size for s in SPECS}
             lines = {s.filename: sum(1 for _ in (directory / s.filename).open("rb")) - 1 for s in SPECS}
@@ -98,9 +107,9 @@ def main() -> None:
 
             floor = copy_into_tables(connection)
             assert b.Reading.objects.count() == lines["readings.csv"]
-            raw = raw_copy(connection, directory, SPECS)
+            raw = raw_copy(connection, directory, SPECS, "WIN1254" if args.form == "local" else "UTF8")
 
-        print(f"files: {total_rows} rows, {sum(sizes.values()) / 1e6:.1f} MB")
+        print(f"files: {total_rows} rows, {sum(sizes.values()) / 1e6:.1f} MB, form {args.form}")
         for s in SPECS:
             print(f"  {s.filename}: {lines[s.filename]} rows")
         print(f"billing_import into empty tables: {first:.2f} s ({total_rows / first:,.0f} rows/s)")
@@ -119,6 +128,17 @@ def main() -> None:
         if not args.keep:
             with admin(url) as conn:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def localise(directory: Path) -> None:
+    """Days first and commas before the qəpiks, in every file (already in Windows-1254)."""
+    import re
+
+    for path in directory.glob("*.csv"):
+        text = path.read_text(encoding="cp1254")
+        text = re.sub(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b", r"\3.\2.\1", text)
+        text = re.sub(r"(?<=[;\n])(-?[0-9]+)\.([0-9]{1,2})(?=;|\n)", r"\1,\2", text)
+        path.write_text(text, encoding="cp1254", newline="")
 
 
 TABLES = ("billing_account", "billing_meter", "billing_reading", "billing_invoice", "billing_invoiceline",
@@ -145,19 +165,20 @@ def copy_into_tables(connection) -> float:  # noqa: ANN001 - Django's connection
     return time.monotonic() - started
 
 
-def raw_copy(connection, directory: Path, specs) -> float:  # noqa: ANN001 - Django's connection, the specs
+def raw_copy(connection, directory: Path, specs, encoding: str) -> float:  # noqa: ANN001 - Django's connection, the specs
     """COPY every file as it is into a plain table of its columns; returns the seconds."""
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         for s in specs:
-            columns = ", ".join(f"{qn(c.name)} {c.sql_type}" for c in s.columns)
+            # Days first and commas are not PostgreSQL's input forms: such files into text columns.
+            columns = ", ".join(f"{qn(c.name)} {c.sql_type if encoding == 'UTF8' else 'text'}" for c in s.columns)
             cursor.execute(f"DROP TABLE IF EXISTS raw_{s.name}")
             cursor.execute(f"CREATE TABLE raw_{s.name} ({columns})")
         started = time.monotonic()
         for s in specs:
             names = ", ".join(qn(c.name) for c in s.columns)
             with (cursor.cursor.copy(f"COPY raw_{s.name} ({names}) FROM STDIN "
-                                     "(FORMAT csv, HEADER true, DELIMITER ';', ENCODING 'UTF8')") as copy,
+                                     f"(FORMAT csv, HEADER true, DELIMITER ';', ENCODING '{encoding}')") as copy,
                   (directory / s.filename).open("rb") as fh):
                 while chunk := fh.read(1 << 20):
                     copy.write(chunk)
