@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from billing.gateway import AccountInfo, InvoiceInfo, get_gateway
 from billing.models import Branch
+from core.aftercommit import delete_after_commit
 from core.errors import NotAllowed, ServiceError
 from core.outbox import Outbox
 from identity.models import Role, User
@@ -187,7 +187,7 @@ def claim_register(
         raise
     for m in meters:
         if m.photo_path.startswith("drafts/"):
-            transaction.on_commit(partial(default_storage.delete, m.photo_path))
+            delete_after_commit(m.photo_path)
     return claim
 
 

@@ -47,7 +47,6 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any, Generic, TypeVar
 
 from django.conf import settings
@@ -58,6 +57,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from core.aftercommit import after_commit
 from core.logging import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ class Outbox(Generic[Row]):
     def enqueue_on_commit(self, pk: int) -> None:
         """Enqueue the row's task when the current transaction commits. Robust: a broker that is
         down must not fail the committed change; the sweep enqueues the row later."""
-        transaction.on_commit(partial(self.enqueue, pk), robust=True)
+        after_commit(self.enqueue, pk)
 
     # --- Sending -------------------------------------------------------------------------------
 

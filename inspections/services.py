@@ -19,6 +19,7 @@ from claims import workflow
 from claims.deadlines import WorkingCalendar
 from claims.models import Claim
 from claims.transitions import ClaimStatus
+from core.aftercommit import delete_after_commit
 from core.errors import NotAllowed, ServiceError
 from identity.models import User
 from identity.roles import inspectors_of
@@ -162,7 +163,7 @@ def inspection_record_result(*, inspection: Inspection, actor: User, readings: d
         default_storage.delete(stored)
         raise
     if photo_path.startswith("drafts/"):
-        transaction.on_commit(lambda: default_storage.delete(photo_path), robust=True)
+        delete_after_commit(photo_path)
     return inspection
 
 

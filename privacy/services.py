@@ -22,11 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -38,6 +36,7 @@ from claims.models import Claim, ClaimEvent, ClaimMeterEvidence, ConsentRecord, 
 from claims.services import claim_withdraw
 from claims.transitions import FINAL_STATUSES
 from commission.models import AgendaItem
+from core.aftercommit import delete_after_commit
 from core.errors import ServiceError
 from identity.models import User
 from inspections.models import Inspection
@@ -98,8 +97,7 @@ def retention_plan(*, now: datetime | None = None) -> dict[str, dict[str, int]]:
 
 
 def _delete_after_commit(names: list[str]) -> None:
-    for name in names:
-        transaction.on_commit(partial(default_storage.delete, name))
+    delete_after_commit(*names)
 
 
 def _erase_contacts(claim: Claim) -> None:
