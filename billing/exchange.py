@@ -1080,13 +1080,16 @@ def export_directory(directory: Path, *, encoding: str = "utf-8", delimiter: str
     directory.mkdir(parents=True, exist_ok=True)
     counts = {}
     enc = "cp1254" if ENCODINGS.get(encoding.lower()) == "cp1254" else "utf-8"
+    # Windows-1254 has no ə: older exports write ä for it (docs/billing-import.md).
+    letters = str.maketrans({"ə": "ä", "Ə": "Ä"}) if enc == "cp1254" else {}
     for spec in SPECS:
         with (directory / spec.filename).open("w", encoding=enc, newline="") as fh:
             writer = csv.writer(fh, delimiter=delimiter, lineterminator="\n")
             writer.writerow([c.name for c in spec.columns])
             n = 0
             for row in _rows(spec):
-                writer.writerow(["" if v is None else v for v in row])
+                writer.writerow(["" if v is None else v.translate(letters) if isinstance(v, str) else v
+                                 for v in row])
                 n += 1
         counts[spec.filename] = n
     return counts

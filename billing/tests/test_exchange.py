@@ -527,3 +527,17 @@ def test_a_file_read_in_small_pieces_loads_the_same_rows(seed_export, monkeypatc
     assert table_rows() == loaded
     if connection_vendor() == "postgresql":
         assert taken == [s.name for s in SPECS]
+
+
+def test_a_windows_1254_seed_export_writes_a_for_schwa_and_loads(tmp_path):
+    out = tmp_path / "cp1254"
+    call_command("seed_demo", accounts=5, seed=4, today=TODAY, export=out, export_encoding="windows-1254",
+                 stdout=StringIO())
+    names = dict(b.Account.objects.values_list("subscriber_code", "holder_name"))
+    assert any("ə" in n or "Ə" in n for n in names.values())
+    raw = (out / "accounts.csv").read_bytes()
+    assert "ä".encode("cp1254") in raw or "Ä".encode("cp1254") in raw
+    wipe_accounts()
+    run_import(out)
+    loaded = dict(b.Account.objects.values_list("subscriber_code", "holder_name"))
+    assert loaded == {code: name.replace("ə", "ä").replace("Ə", "Ä") for code, name in names.items()}
