@@ -260,16 +260,7 @@ def test_the_sql_checks_load_the_same_values_as_the_python_parsers(tmp_path, bra
           "consumption\nF-1;M-1;0;12;Yes;12\nF-2;M-2;5;5;;0\n")
     write(files, "payments.csv", "reference;subscriber_code;paid_on;amount\nP-1;7100001;2026-11-01;12,4\n"
                                  "P-2;7100002;01.11.2026; -3 \n")
-    taken: list[str] = []
-    copy_checked = exchange._copy_checked
-
-    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
-        rows = copy_checked(spec, ready)
-        if rows is not None:
-            taken.append(spec.name)
-        return rows
-
-    monkeypatch.setattr(exchange, "_copy_checked", spy)
+    calls = quick_ways(monkeypatch, "_copy_checked")
     run_import(files)
     loaded = table_rows()
     assert loaded["accounts"][0][2:5] == ("5ABCD12", "Əliyev Rəşad", "Bakı, ev 1")
@@ -277,7 +268,7 @@ def test_the_sql_checks_load_the_same_values_as_the_python_parsers(tmp_path, bra
     assert loaded["invoices"][0][8:] == (Decimal("1000.50"), Decimal("234.00"), Decimal("1234.50"))
     assert loaded["readings"][0][1:3] == (date(2026, 1, 1), 7)
     if connection_vendor() == "postgresql":
-        assert taken == ["accounts", "meters", "invoices", "invoice_lines", "payments"]  # readings: in Python
+        assert taken(calls) == ["accounts", "meters", "invoices", "invoice_lines", "payments"]  # readings: Python
 
     wipe_accounts()
     monkeypatch.setattr(exchange, "_copy_checked", lambda spec, ready: None)
@@ -289,6 +280,35 @@ def connection_vendor() -> str:
     from django.db import connection
 
     return connection.vendor
+
+
+def quick_ways(monkeypatch: pytest.MonkeyPatch, *steps: str) -> list[tuple[str, str, bool]]:
+    """Record the calls of the quick way's ``steps`` (``_copy_checked``, ``_copy_direct``,
+    ``_copy_converted``): (file, step, whether it took the file whole)."""
+    from billing import exchange
+
+    calls: list[tuple[str, str, bool]] = []
+
+    def spying(step: str) -> Any:
+        wrapped = getattr(exchange, step)
+
+        def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
+            try:
+                rows = wrapped(spec, ready)
+            except Exception:
+                calls.append((spec.name, step, False))
+                raise
+            calls.append((spec.name, step, rows is not None))
+            return rows
+        return spy
+
+    for step in steps:
+        monkeypatch.setattr(exchange, step, spying(step))
+    return calls
+
+
+def taken(calls: list[tuple[str, str, bool]]) -> list[str]:
+    return [name for name, _step, whole in calls if whole]
 
 
 def test_a_comma_separated_file_in_quotes_and_a_day_that_does_not_exist(tmp_path, branch):
@@ -311,20 +331,12 @@ def test_a_plain_export_loads_the_rows_the_python_parsers_give(seed_export, monk
     when every row is read in Python."""
     from billing import exchange
 
-    copied: list[str] = []
-    copy_direct = exchange._copy_direct
-
-    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
-        rows = copy_direct(spec, ready)
-        copied.append(spec.name)
-        return rows
-
-    monkeypatch.setattr(exchange, "_copy_direct", spy)
+    calls = quick_ways(monkeypatch, "_copy_direct")
     wipe_accounts()
     run_import(seed_export)
     loaded = table_rows()
     if connection_vendor() == "postgresql":
-        assert copied == [s.name for s in SPECS]
+        assert taken(calls) == [s.name for s in SPECS]
 
     wipe_accounts()
     monkeypatch.setattr(exchange, "_copy_checked", lambda spec, ready: None)
@@ -337,16 +349,7 @@ def test_what_only_the_database_sees_in_a_plain_file_is_reported_by_line(tmp_pat
     """A day that does not exist, year 0, a name too long and a duplicate in files whose every
     value has the plain form: the COPY fails on them, the files are read in Python, each problem
     is reported on its line and nothing is loaded."""
-    from billing import exchange
-
-    tried: list[str] = []
-    copy_direct = exchange._copy_direct
-
-    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
-        tried.append(spec.name)
-        return copy_direct(spec, ready)
-
-    monkeypatch.setattr(exchange, "_copy_direct", spy)
+    calls = quick_ways(monkeypatch, "_copy_direct")
     files = tmp_path / "plain"
     long_name = "Ə" * 201
     write(files, "accounts.csv", ACCOUNTS_HEADER + account_row("7000001", branch)
@@ -363,7 +366,7 @@ def test_what_only_the_database_sees_in_a_plain_file_is_reported_by_line(tmp_pat
     ]
     assert counts() == before
     if connection_vendor() == "postgresql":
-        assert tried == ["accounts", "readings"]
+        assert calls == [("accounts", "_copy_direct", False), ("readings", "_copy_direct", False)]
 
 
 def foreign_keys() -> list[tuple[str, str, str]]:
@@ -404,17 +407,7 @@ def test_a_long_load_shows_its_progress_file_by_file_then_the_merge(seed_export,
 
 
 def test_a_windows_export_with_crlf_line_ends_loads_the_quick_way(tmp_path, branch, monkeypatch):
-    from billing import exchange
-
-    copied: list[str] = []
-    copy_direct = exchange._copy_direct
-
-    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
-        rows = copy_direct(spec, ready)
-        copied.append(spec.name)
-        return rows
-
-    monkeypatch.setattr(exchange, "_copy_direct", spy)
+    calls = quick_ways(monkeypatch, "_copy_direct")
     files = tmp_path / "crlf"
     text = ACCOUNTS_HEADER + account_row("7200001", branch).replace("Əliyev Rəşad", "Şükürov İlqar")
     write(files, "accounts.csv", text.replace("\n", "\r\n"), "cp1254")
@@ -422,7 +415,7 @@ def test_a_windows_export_with_crlf_line_ends_loads_the_quick_way(tmp_path, bran
     assert "accounts.csv: 1 rows, 1 new" in out
     assert b.Account.objects.get(subscriber_code="7200001").holder_name == "Şükürov İlqar"
     if connection_vendor() == "postgresql":
-        assert copied == ["accounts"]
+        assert taken(calls) == ["accounts"]
 
 
 def test_quoted_fields_take_the_quick_way_and_load_what_python_reads(tmp_path, branch, monkeypatch):
@@ -430,19 +423,7 @@ def test_quoted_fields_take_the_quick_way_and_load_what_python_reads(tmp_path, b
     other forms: COPY reads them as the csv module does."""
     from billing import exchange
 
-    taken: list[tuple[str, str]] = []
-
-    def spying(way: str) -> Any:
-        wrapped = getattr(exchange, way)
-
-        def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
-            rows = wrapped(spec, ready)
-            taken.append((spec.name, way))
-            return rows
-        return spy
-
-    for way in ("_copy_direct", "_copy_converted"):
-        monkeypatch.setattr(exchange, way, spying(way))
+    calls = quick_ways(monkeypatch, "_copy_direct", "_copy_converted")
 
     files = tmp_path / "quoted"
     write(files, "accounts.csv", ACCOUNTS_HEADER.replace(";", ",")
@@ -461,7 +442,7 @@ def test_quoted_fields_take_the_quick_way_and_load_what_python_reads(tmp_path, b
     assert loaded["invoices"][0][6] == date(2026, 11, 5)
     assert loaded["invoices"][0][8:] == (Decimal("1000.50"), Decimal("234.00"), Decimal("1234.50"))
     if connection_vendor() == "postgresql":
-        assert taken == [("accounts", "_copy_direct"), ("invoices", "_copy_converted")]
+        assert calls == [("accounts", "_copy_direct", True), ("invoices", "_copy_converted", True)]
 
     wipe_accounts()
     monkeypatch.setattr(exchange, "_copy_checked", lambda spec, ready: None)
@@ -512,21 +493,12 @@ def test_a_file_read_in_small_pieces_loads_the_same_rows(seed_export, monkeypatc
     for path in seed_export.iterdir():
         path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n") + b"\r\n\r\n")
     monkeypatch.setattr(exchange, "PIECE_BYTES", piece_bytes)
-    taken: list[str] = []
-    copy_checked = exchange._copy_checked
-
-    def spy(spec, ready):  # noqa: ANN001, ANN202 - the wrapped function's
-        rows = copy_checked(spec, ready)
-        if rows is not None:
-            taken.append(spec.name)
-        return rows
-
-    monkeypatch.setattr(exchange, "_copy_checked", spy)
+    calls = quick_ways(monkeypatch, "_copy_checked")
     wipe_accounts()
     run_import(seed_export)
     assert table_rows() == loaded
     if connection_vendor() == "postgresql":
-        assert taken == [s.name for s in SPECS]
+        assert taken(calls) == [s.name for s in SPECS]
 
 
 def test_a_windows_1254_seed_export_writes_a_for_schwa_and_loads(tmp_path):
