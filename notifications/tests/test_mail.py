@@ -113,3 +113,22 @@ def test_no_default_e_mail_asks_for_no_reply_while_replies_have_an_address(claim
         text = _render(template.body, notification_context(claim=claim))
         assert not any(phrase in text for phrase in NO_REPLY), template
         assert re.search(r"(cavabınız|your reply reaches|ответ придёт на адрес) office@azersu\.az", text), template
+
+
+@pytest.mark.parametrize(("language", "service"), [
+    ("az", "Borcun araşdırılması üzrə müraciət"),
+    ("en", "Application for investigation of a debt"),
+    ("ru", "Обращение о проверке задолженности"),
+])
+def test_the_letterhead_names_the_service_in_the_messages_language(claim, smtp_server, language, service,
+                                                                    django_capture_on_commit_callbacks):
+    claim.language = language
+    claim.save()
+    with django_capture_on_commit_callbacks(execute=False), transaction.atomic():
+        rows = notification_queue(claim=claim, event=Event.REGISTERED)
+    delivery_send(delivery_id=next(r for r in rows if r.medium == Medium.EMAIL).pk)
+    [(_from, _to, message)] = smtp_server.messages
+    html = message.get_body(("html",)).get_content()
+    assert f">{service}</p>" in html
+    if language != "az":
+        assert "Borcun araşdırılması" not in html
