@@ -700,6 +700,18 @@ def _empty_is_text(parse: Callable[[str], Any]) -> bool:
     return parse is _fin or (isinstance(parse, _Text) and not parse.required)
 
 
+def _copy_file(cursor: Any, table: str, ready: Ready, options: str = "") -> int:
+    """COPY the file of ``ready``, piece by piece, into ``table`` (its header's columns); the
+    number of rows."""
+    qn = connection.ops.quote_name
+    with cursor.cursor.copy(
+            f"COPY {table} ({', '.join(qn(h) for h in ready.header)}) FROM STDIN (FORMAT csv, HEADER true, "
+            f"DELIMITER {_DELIMITERS[ready.delimiter]}, ENCODING 'UTF8'{options})") as copy:
+        for piece in pieces(ready.path, ready.encoding):
+            copy.write(piece.encode("utf-8"))
+    return int(cursor.cursor.rowcount)
+
+
 def _copy_direct(spec: Spec, ready: Ready) -> int:
     """The file COPYed as it is into the typed staging table (its rows numbered by the table)."""
     qn = connection.ops.quote_name
@@ -709,18 +721,13 @@ def _copy_direct(spec: Spec, ready: Ready) -> int:
     empty_texts = [qn(h) for h in ready.header if _empty_is_text(by_name[h].parse)]
     options = f", FORCE_NOT_NULL ({', '.join(empty_texts)})" if empty_texts else ""
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-                f"COPY {staging} ({', '.join(qn(h) for h in ready.header)}) FROM STDIN (FORMAT csv, HEADER true, "
-                f"DELIMITER {_DELIMITERS[ready.delimiter]}, ENCODING 'UTF8'{options})") as copy:
-            for piece in pieces(ready.path, ready.encoding):
-                copy.write(piece.encode("utf-8"))
+        rows = _copy_file(cursor, staging, ready, options)
         row_check = ROW_CHECKS_SQL.get(spec.name)
         if row_check:
             cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {staging} WHERE NOT ({row_check}))")  # noqa: S608
             if cursor.fetchone()[0]:
                 raise _NotWhole(spec.name)
-        cursor.execute(f"SELECT count(*) FROM {staging}")  # noqa: S608 - our names
-        return int(cursor.fetchone()[0])
+        return rows
 
 
 def _copy_converted(spec: Spec, ready: Ready) -> int:
@@ -734,11 +741,7 @@ def _copy_converted(spec: Spec, ready: Ready) -> int:
         cursor.execute(f"DROP TABLE IF EXISTS {raw}")
         cursor.execute(f"CREATE TEMPORARY TABLE {raw} (line integer GENERATED ALWAYS AS IDENTITY (START 2), "
                        f"{', '.join(f'{qn(h)} text' for h in header)})")
-        with cursor.cursor.copy(
-                f"COPY {raw} ({', '.join(qn(h) for h in header)}) FROM STDIN (FORMAT csv, HEADER true, "
-                f"DELIMITER {_DELIMITERS[ready.delimiter]}, ENCODING 'UTF8')") as copy:
-            for piece in pieces(ready.path, ready.encoding):
-                copy.write(piece.encode("utf-8"))
+        total = _copy_file(cursor, raw, ready)
         # 1: the texts without whitespace around them; 2: days as YYYY-MM-DD, texts with their inner
         # whitespace collapsed; 3: the values, NULL where wrong. (OFFSET 0: each level computed once.)
         strip = f"btrim(%s, '{WHITESPACE}')" if messy else "btrim(%s)"
@@ -768,12 +771,10 @@ def _copy_converted(spec: Spec, ready: Ready) -> int:
             f"(SELECT line, {level1} FROM {raw} OFFSET 0) l1 OFFSET 0) l2 OFFSET 0) t "
             f"WHERE {' AND '.join(conditions)}")
         staged = cursor.rowcount
-        cursor.execute(f"SELECT count(*) FROM {raw}")  # noqa: S608 - our names
-        total = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE {raw}")
         if staged != total:
             raise _NotWhole(spec.name)
-    return int(total)
+    return total
 
 
 _EMPTY = "''"

@@ -29,6 +29,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core.glossary import service_name
 from core.text import format_day
 
 from .models import DecisionKind
@@ -47,7 +48,6 @@ DEFAULT_LANGUAGE = "az"
 # "\u00a0" (no-break space) keeps "№" with its number on one line.
 TEXTS: dict[str, dict[str, str]] = {
     "az": {
-        "service": "",  # the ORGANISATION setting's service name (Azerbaijani)
         "title": "Daimi komissiyanın qərarı",
         "date": "Tarix",
         "to": "Kimə",
@@ -77,7 +77,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": "{org} · Müraciət №\u00a0{number} · səhifə {page}",
     },
     "en": {
-        "service": "Application for investigation of a debt",
         "title": "Decision of the permanent commission",
         "date": "Date",
         "to": "To",
@@ -107,7 +106,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "footer": "{org} · Claim No.\u00a0{number} · page {page}",
     },
     "ru": {
-        "service": "Обращение о проверке задолженности",
         "title": "Решение постоянной комиссии",
         "date": "Дата",
         "to": "Кому",
@@ -177,7 +175,7 @@ def _letterhead(t: dict[str, Any], styles: Any, org: dict[str, Any], *, dated: d
     """The top of every letter: the utility, its contacts, the date, the addressee."""
     return [
         Paragraph(escape(str(org["name"])), styles["org"]),
-        Paragraph(escape(t["service"] or str(org.get("service_name", ""))), styles["base"]),
+        Paragraph(escape(service_name(translation.get_language() or DEFAULT_LANGUAGE)), styles["base"]),
         Paragraph(escape(t["contacts"].format(phone=org.get("phone", ""), email=org.get("email", ""),
                                               website=org.get("website", ""))), styles["small"]),
         Spacer(1, 3 * mm),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Term:
@@ -31,6 +33,15 @@ TERMS: dict[str, Term] = {
     "claim_number": Term("müraciət nömrə", "claim number", "номер обращения"),
     "commission": Term("daimi komissiya", "permanent commission", "постоянн"),
 }
+
+def service_name(language: str) -> str:
+    """The service's name in ``language``, as letterheads give it: in Azerbaijani the
+    ORGANISATION setting's (a utility may name it its own way), in English and Russian the
+    glossary's."""
+    if language in ("en", "ru"):
+        return TERMS["service"].in_language(language)
+    return str(settings.ORGANISATION.get("service_name", ""))
+
 
 # Words that name a glossary term some other way. Lower case; the service's own name
 # (“Application for investigation of a debt”) is the one place “application” stays.

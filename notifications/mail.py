@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
-from core.glossary import TERMS
+from core.glossary import service_name
 
 if TYPE_CHECKING:
     from .models import Delivery
@@ -58,11 +58,9 @@ def email_message(delivery: Delivery) -> EmailMultiAlternatives:
     main, footer = (parts[0], parts[1]) if len(parts) == 2 else (text, "")
     org = settings.ORGANISATION
     language = delivery.language or "az"
-    # The service's name as the letters give it: the setting's (Azerbaijani) or the glossary's.
-    service = str(org.get("service_name", "")) if language == "az" else TERMS["service"].in_language(language)
     html = render_to_string("notifications/email/message.html", {
         "language": language,
-        "service": service,
+        "service": service_name(language),
         "subject": delivery.subject,
         "paragraphs": _paragraphs(main),
         "footer": _paragraphs(footer),

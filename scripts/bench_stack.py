@@ -44,7 +44,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
-from stack_tests.client import Answer, http, meter_photo, multipart  # noqa: E402 - after the path
+from stack_tests.client import Answer, Filing, http, meter_photo, multipart, results  # noqa: E402 - after the path
 
 PY = str(BASE / ".venv" / "bin" / "python")
 CHANNEL = "api"
@@ -114,19 +114,6 @@ class Channel:
 
     def get(self, path: str, fin: str | None = None) -> Answer:
         return http("GET", f"{self.stack.site}/api/v1{path}", headers=self.headers(fin), timeout=60)
-
-
-@dataclass
-class Filing:
-    fin: str
-    subscriber_code: str
-    invoice_number: str
-    meters: list[str]
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-
-def results(listed: Any) -> list[dict[str, Any]]:
-    return list(listed["results"] if isinstance(listed, dict) else listed)
 
 
 def filings(stack: Stack, channel: Channel, wanted: int) -> list[Filing]:

@@ -60,3 +60,22 @@ def meter_photo(seed: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
+
+
+@dataclass
+class Filing:
+    """A claim a channel files: whose, on which invoice, with which meters; its Idempotency-Key,
+    and once acknowledged its number and the answers it took."""
+    fin: str
+    subscriber_code: str
+    invoice_number: str
+    meters: list[str]
+    email: str = ""
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    number: str | None = None
+    attempts: list[str] = field(default_factory=list)
+
+
+def results(listed: Any) -> list[dict[str, Any]]:
+    """The items of a list answer, paged (``results``) or not."""
+    return list(listed["results"] if isinstance(listed, dict) else listed)

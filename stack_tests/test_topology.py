@@ -39,7 +39,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from stack_tests.client import Answer, http, meter_photo, multipart
+from stack_tests.client import Answer, Filing, http, meter_photo, multipart, results
+from testkit.net import free_port
 
 BASE = Path(__file__).resolve().parent.parent
 PY = str(BASE / ".venv" / "bin" / "python")
@@ -47,14 +48,6 @@ STACK_DIR = BASE / "var" / "stack-test"  # under the project: the private Postgr
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PUBLIC_PEM = KEY.public_key().public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -167,18 +160,6 @@ def stack() -> Iterator[Stack]:
         assert proc.returncode == 0, "".join(output[-40:])
 
 
-@dataclass
-class Filing:
-    fin: str
-    subscriber_code: str
-    invoice_number: str
-    meters: list[str]
-    email: str = ""
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)
-    number: str | None = None
-    attempts: list[str] = field(default_factory=list)
-
-
 class Channel:
     """A channel (e-gov.az) as its integrator writes it: API key, citizen assertions signed with
     its own key, an Idempotency-Key per claim, a retry of the same request after a failure."""
@@ -251,14 +232,11 @@ def filings(stack: Stack, channel: Channel, wanted: int) -> list[Filing]:
     for fin, code in holders:
         invoices = channel.get(f"/accounts/{code}/invoices/", fin)
         assert invoices.status == 200, invoices.body[:300]
-        listed = invoices.json()
-        listed = listed["results"] if isinstance(listed, dict) else listed
-        for invoice in listed[:3]:
+        for invoice in results(invoices.json())[:3]:
             if invoice["number"] in USED_INVOICES:
                 continue
             USED_INVOICES.add(invoice["number"])
-            meters = channel.get(f"/accounts/{code}/invoices/{invoice['number']}/meters/", fin).json()
-            meters = meters["results"] if isinstance(meters, dict) else meters
+            meters = results(channel.get(f"/accounts/{code}/invoices/{invoice['number']}/meters/", fin).json())
             out.append(Filing(fin=fin, subscriber_code=code, invoice_number=invoice["number"],
                               meters=[m["serial_number"] for m in meters]))
             out[-1].email = f"stack-{len(USED_INVOICES)}@example.az"

@@ -3,7 +3,6 @@ attempt logged, nothing lost when the endpoint is down."""
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from api.models import WebhookAttempt, WebhookDelivery, WebhookStatus
 from api.tasks import send_webhook, sweep_webhooks
 from claims.services import claim_take, claim_withdraw
 from conftest import baku
+from testkit.net import free_port
 
 from .conftest import Api, claim_form, drive_webhooks, register_channel, verify_signature
 
@@ -32,10 +32,7 @@ def _file(registered, citizen, account, jpeg_upload, key="k"):
 
 
 def _closed_port_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hooks"
+    return f"http://127.0.0.1:{free_port()}/hooks"
 
 
 def _sent_task_ids(backend) -> list[int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from commission.services import decision_approve
 from conftest import baku
 from notifications.models import Delivery
 from testkit.factories import ClaimFactory, latest_item
+from testkit.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT / "docs" / "billing-api.yaml"
@@ -46,12 +46,6 @@ CLIENT_ID, CLIENT_SECRET = "e-service", "client-secret"  # noqa: S105
 CLOCK = baku(2026, 10, 14)  # a Wednesday
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

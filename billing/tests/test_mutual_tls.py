@@ -26,7 +26,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from billing.gateway import BillingUnavailable, get_gateway
 from billing.tests import test_http_gateway as plain
-from billing.tests.test_http_gateway import ROOT, TOKEN, Standin, free_port
+from billing.tests.test_http_gateway import ROOT, TOKEN, Standin
+from testkit.net import free_port
 
 pytestmark = pytest.mark.django_db
 

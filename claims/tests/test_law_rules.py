@@ -27,6 +27,7 @@ from claims.transitions import ClaimOutcome, ClaimStatus
 from core.errors import ServiceError
 from notifications.models import Delivery
 from testkit.factories import register
+from testkit.net import free_port
 
 BAKU = "+04:00"
 CAL = WorkingCalendar(transfers={})
@@ -260,11 +261,7 @@ def test_the_consent_is_recorded_with_the_version_language_purposes_channel_and_
 
 
 def test_a_letter_the_mail_relay_cannot_take_is_retried_not_lost(claim_factory, operator, body, settings):
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on: the relay is down
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nobody listens: the relay is down
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
     with time_machine.travel(f"2026-11-06T10:00:00{BAKU}", tick=False):
@@ -281,11 +278,7 @@ def test_a_letter_the_mail_relay_cannot_take_is_retried_not_lost(claim_factory, 
 def test_a_letter_to_a_body_is_retried_for_72_hours_then_failed(claim_factory, operator, body, settings):
     """By default no cap on attempts: a relay down for a day is outlasted; at 72 hours the
     letter is failed, for staff to send again."""
-    import socket
-
-    with socket.socket() as s:  # a port nobody listens on: the relay is down
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nobody listens: the relay is down
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
     with time_machine.travel(f"2026-11-06T10:00:00{BAKU}", tick=False) as clock:

@@ -3,23 +3,16 @@ API), never a 500; readiness says which part is down."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.test import override_settings
 
 from api.tests.conftest import register_channel
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])  # nothing listens once the socket is closed
+from testkit.net import free_port
 
 
 def _redis_down() -> dict:
     return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+                        "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
                         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}}
 
 

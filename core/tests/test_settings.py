@@ -24,6 +24,7 @@ from django.http import HttpResponse
 
 from conftest import image_bytes
 from core.logging import JsonFormatter, RedactingFilter, RequestContextFilter
+from testkit.net import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(django_settings.BASE_DIR)
@@ -173,15 +174,9 @@ def test_the_foreign_account_budget_is_shared_between_processes(redis_prefix, mo
 # --- S3 object storage, against a moto server process -------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
     moto = Path(sys.executable).parent / "moto_server"
     proc = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)  # noqa: S603

@@ -24,8 +24,7 @@ from django.utils import timezone
 
 from notifications import sms
 from notifications.models import NotificationTemplate
-
-from .helpers import free_port
+from testkit.net import free_port
 
 _seq = itertools.count(1)
 

@@ -1,6 +1,5 @@
 """Helpers shared by the notifications tests."""
 
-import socket
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +36,3 @@ def enqueued_delivery_ids(backend: Any) -> list[int]:
     return [r.args[0] for r in backend.results if r.task.name == "deliver_notification"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -22,8 +22,7 @@ from django.db import connection, transaction
 
 from notifications.models import Delivery, DeliveryStatus, Event, Medium
 from notifications.services import deliveries_sweep, notification_queue
-
-from .helpers import free_port
+from testkit.net import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

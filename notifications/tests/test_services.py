@@ -16,8 +16,9 @@ from notifications.services import (
     notification_queue,
 )
 from notifications.sms import sms_segments
+from testkit.net import free_port
 
-from .helpers import age, drive, enqueued_delivery_ids, free_port, make_delivery
+from .helpers import age, drive, enqueued_delivery_ids, make_delivery
 
 REGISTERED_AZ = (
     "Müraciətiniz qeydiyyata alındı. Xidmətimizdən istifadə etdiyiniz üçün sizə təşəkkür edirik. "

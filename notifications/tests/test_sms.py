@@ -12,8 +12,7 @@ from notifications.sms import (
     sms_segments,
     to_e164,
 )
-
-from .helpers import free_port
+from testkit.net import free_port
 
 AZ_80 = "Müraciətiniz qeydiyyata alındı. Müraciət nömrəniz: BA-2026-000042. Təşəkkürlər!!"
 
